@@ -1,0 +1,73 @@
+// Package cli holds sail's cobra commands, one file per command. Each command
+// is NewCmdX(f, runF): the options struct is filled from flags and handed to
+// runX, so tests can call runX directly with fake dependencies.
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/exitcode"
+)
+
+// NewRootCmd builds the whole command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sail",
+		Short: "See Sail's completion webhooks arrive, from one command",
+		Long: `sail creates Sail responses whose completion webhook points at a tunnel it
+opens itself, receives the webhook, verifies its token and shows the payload.
+
+Everything also runs offline against an embedded Sail emulator (--emulator).`,
+		Example: `  # The whole loop, offline:
+  sail run --webhook --emulator "What is 2+2? Reply with just the number."
+
+  # Against the real API (needs SAIL_API_KEY and NGROK_AUTHTOKEN):
+  sail run --webhook "Summarize this document."
+
+  # Just listen, and forward each delivery to your app:
+  sail listen --forward-to http://localhost:3000/webhooks/sail`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       versionString(),
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(c, err)
+	})
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	root.AddGroup(
+		&cobra.Group{ID: "webhooks", Title: "Webhook commands:"},
+		&cobra.Group{ID: "api", Title: "API commands:"},
+	)
+	for _, c := range []*cobra.Command{} {
+		c.GroupID = "webhooks"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{} {
+		c.GroupID = "api"
+		root.AddCommand(c)
+	}
+	root.AddCommand(NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
+	return root
+}
+
+// usageError marks err as a usage error (exit 2) and tells where help is.
+func usageError(c *cobra.Command, err error) error {
+	return exitcode.WithHint(exitcode.Usage, err, fmt.Sprintf("run '%s --help' for usage", c.CommandPath()))
+}
+
+// usageArgs wraps a cobra argument validator so its failures exit 2.
+func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if err := v(c, args); err != nil {
+			return usageError(c, err)
+		}
+		return nil
+	}
+}
