@@ -87,6 +87,9 @@ func IsLoopback(baseURL string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i] // an IPv6 zone (::1%lo0) does not change the address
+	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
