@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/rivo/uniseg"
+)
+
+// seg is a piece of a line with one style.
+type seg struct {
+	text  string
+	style lipgloss.Style
+	match bool // part of a search match
+	cur   bool // part of the current search match
+	first bool // the first piece of its match
+	last  bool // the last piece of its match
+}
+
+// wrapSegs breaks a line of segments into rows of at most width cells,
+// cutting at grapheme boundaries so wide characters are never split. It
+// returns the rendered rows and the row index (relative to the first row)
+// where the current match starts, or -1.
+func wrapSegs(segs []seg, width int) (rows []string, curRow int) {
+	curRow = -1
+	width = max(width, 1)
+	var b strings.Builder
+	used := 0
+	flush := func() {
+		rows = append(rows, b.String())
+		b.Reset()
+		used = 0
+	}
+	for _, s := range segs {
+		if s.cur && s.first && curRow < 0 {
+			// The match starts on the current row unless it does not
+			// fit there at all.
+			curRow = len(rows)
+			if used >= width {
+				curRow++
+			}
+		}
+		rest := s.text
+		for rest != "" {
+			// Fast path: the remainder fits on this row.
+			if w := ansi.StringWidth(rest); used+w <= width {
+				b.WriteString(s.style.Render(rest))
+				used += w
+				break
+			}
+			var piece strings.Builder
+			state := -1
+			for rest != "" {
+				g, next, w, st := uniseg.FirstGraphemeClusterInString(rest, state)
+				if used+w > width {
+					if used == 0 && piece.Len() == 0 {
+						// A grapheme wider than the row: show it anyway.
+						piece.WriteString(g)
+						used += w
+						rest, state = next, st
+					}
+					break
+				}
+				piece.WriteString(g)
+				used += w
+				rest, state = next, st
+			}
+			if piece.Len() > 0 {
+				b.WriteString(s.style.Render(piece.String()))
+			}
+			if rest != "" {
+				flush()
+			}
+		}
+	}
+	if b.Len() > 0 || len(rows) == 0 {
+		flush()
+	}
+	return rows, curRow
+}
+
+// clean makes text from the network safe to print: control characters
+// (escape sequences above all) become visible placeholders, tabs become
+// spaces. Newlines are kept.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && (unicode.IsControl(r) || r == unicode.ReplacementChar) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString("    ")
+		case r == '\r':
+		case unicode.IsControl(r):
+			b.WriteRune('�')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// oneLine cleans s and folds it to a single line for rows and headers.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(clean(s)), " ")
+}
+
+// fit truncates a (possibly styled) line to width cells, marking the cut
+// with an ellipsis.
+func fit(s string, width int) string {
+	if ansi.StringWidth(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, max(width, 0), "…")
+}
+
+// humanBytes formats a payload size.
+func humanBytes(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1024*1024:
+		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
+	}
+}
+
+// fmtElapsed formats a duration the way a stopwatch does: 7s, 1m05s, 2h03m.
+func fmtElapsed(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", s/3600, (s%3600)/60)
+	}
+}
+
+// fmtMS formats a latency in milliseconds.
+func fmtMS(ms float64) string {
+	if ms >= 1000 {
+		return fmt.Sprintf("%.1fs", ms/1000)
+	}
+	return fmt.Sprintf("%.0fms", ms)
+}
