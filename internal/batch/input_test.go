@@ -1,0 +1,90 @@
+package batch
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestReader(t *testing.T) {
+	in := strings.Join([]string{
+		`{"custom_id":"a","input":"What is 1+1?"}`,
+		``,
+		`{"input":"no id","model":"zai-org/GLM-5","endpoint":"chat","metadata":{"k":"v"},"max_output_tokens":5}`,
+		`not json`,
+		`{"input":""}`,
+		`{"input":"x","promt":"typo"}`,
+		`{"input":"x","endpoint":"nope"}`,
+		`{"input":"x","metadata":{"webhook_token":"t"}}`,
+		`{"input":"x","max_output_tokens":"5"}`,
+		`{"custom_id":"last","input":"ok"}`,
+	}, "\n")
+	r := NewReader(strings.NewReader(in))
+	var items []Item
+	var lineErrs []int
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var le *LineError
+		if errors.As(err, &le) {
+			lineErrs = append(lineErrs, le.Line)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	if len(items) != 3 || items[0].Key() != "a" || items[1].Key() != "line:3" || items[2].CustomID != "last" || items[2].Line != 10 {
+		t.Fatalf("items: %+v", items)
+	}
+	if items[1].Endpoint != "chat" || items[1].Metadata["k"] != "v" || items[1].MaxOutputTokens != 5 {
+		t.Fatalf("fields: %+v", items[1])
+	}
+	want := []int{4, 5, 6, 7, 8, 9}
+	if len(lineErrs) != len(want) {
+		t.Fatalf("line errors at %v, want %v", lineErrs, want)
+	}
+	for i := range want {
+		if lineErrs[i] != want[i] {
+			t.Fatalf("line errors at %v, want %v", lineErrs, want)
+		}
+	}
+}
+
+func TestLineErrorMessages(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"input":"x","promt":"typo"}`: `unknown field "promt"`,
+		`{"input":3}`:                  `field "input"`,
+		`{`:                            "not valid JSON",
+		`{"input":"x"`:                 "cut short",
+		`{"input":"x"} {}`:             "more than one JSON value",
+	} {
+		_, err := ParseLine([]byte(line), 7)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "line 7: ") {
+			t.Errorf("%s: error %v, want %q", line, err, want)
+		}
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{`{"input":"hi"}`, `{"custom_id":"a","input":"x","metadata":{"a":"b"}}`, `[]`, `{"input":null}`, "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		it, err := ParseLine(b, 1)
+		if err != nil {
+			var le *LineError
+			if !errors.As(err, &le) || le.Line != 1 {
+				t.Fatalf("error without line number: %v", err)
+			}
+			return
+		}
+		if strings.TrimSpace(it.Input) == "" || it.Line != 1 {
+			t.Fatalf("accepted an item without input: %+v", it)
+		}
+	})
+}
