@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.ngrok.com/ngrok/v2"
+
 	"github.com/sailresearch/sail/internal/exitcode"
 )
 
@@ -247,6 +249,10 @@ func describeNetErr(err error, server, proxy string) string {
 	switch {
 	case errors.As(err, &pErr):
 		return pErr.Error()
+	case ngrok.IsMuxadoDiagnoseFailure(err):
+		return fmt.Sprintf("%s completed TLS but does not speak the ngrok protocol (%v)", server, errors.Unwrap(err))
+	case ngrok.IsTLSDiagnoseFailure(err) && !errors.As(err, &certErr) && !errors.As(err, &unknown) && !errors.As(err, &hostErr) && !errors.As(err, &invalid):
+		return fmt.Sprintf("TLS handshake with %s failed (%v); is something other than ngrok answering there?", server, errors.Unwrap(err))
 	case errors.As(err, &dnsErr):
 		return fmt.Sprintf("DNS lookup of %s failed (%s)", dnsErr.Name, dnsErr.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -272,6 +278,26 @@ func describeNetErr(err error, server, proxy string) string {
 func isTLSText(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "tls: ") || strings.Contains(s, "x509: ")
+}
+
+// specific reports whether err already names its cause well enough for the
+// user; the SDK's session layer reduces some failures to "session closed".
+func specific(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		dnsErr  *net.DNSError
+		recErr  tls.RecordHeaderError
+		certErr *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		pErr    *proxyError
+		netErr  net.Error
+	)
+	return ngrokCode(err) != "" || errors.As(err, &dnsErr) || errors.As(err, &recErr) ||
+		errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &pErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &netErr) && netErr.Timeout()) ||
+		isTLSText(err)
 }
 
 // isNetErr reports whether err looks like a failure to reach the server, as

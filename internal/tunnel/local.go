@@ -18,7 +18,7 @@ func openLocal(ctx context.Context, o Options) (Tunnel, error) {
 	addr := ln.Addr().(*net.TCPAddr)
 	return &tunnel{
 		ln:         &onceCloseListener{Listener: ln},
-		url:        "http://" + dialableHostPort(addr),
+		url:        "http://" + dialableHostPort(addr, o.Addr),
 		provider:   Local,
 		listenAddr: addr.String(),
 		note:       localNote(addr),
@@ -35,7 +35,7 @@ func openPublic(ctx context.Context, o Options) (Tunnel, error) {
 		return nil, err
 	}
 	addr := ln.Addr().(*net.TCPAddr)
-	target := "http://" + dialableHostPort(addr)
+	target := "http://" + dialableHostPort(addr, o.Addr)
 	note := fmt.Sprintf("make sure %s forwards to %s", public, target)
 	if u, _ := url.Parse(public); u != nil && u.Path != "" {
 		// The receiver sees the path the proxy sends, so a proxy that keeps
@@ -91,14 +91,16 @@ func listenTCP(ctx context.Context, addr string) (net.Listener, error) {
 }
 
 // dialableHostPort is the address a local sender should use: a wildcard bind
-// (0.0.0.0 or ::) is reached through loopback of the same family.
-func dialableHostPort(a *net.TCPAddr) string {
+// is reached through loopback. requested is the --addr value: Go reports a
+// 0.0.0.0 (or empty host) bind as [::], but the user asked for IPv4.
+func dialableHostPort(a *net.TCPAddr, requested string) string {
 	ip := a.IP
 	if ip == nil || ip.IsUnspecified() {
-		if ip != nil && ip.To4() == nil {
-			ip = net.IPv6loopback
-		} else {
-			ip = net.IPv4(127, 0, 0, 1)
+		ip = net.IPv4(127, 0, 0, 1)
+		if h, _, err := net.SplitHostPort(requested); err == nil {
+			if rip := net.ParseIP(h); rip != nil && rip.To4() == nil {
+				ip = net.IPv6loopback
+			}
 		}
 	}
 	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
@@ -123,7 +125,7 @@ func ValidatePublicURL(raw string) (string, error) {
 	bad := func(why string) error {
 		return &Error{
 			Kind: KindConfig,
-			Msg:  fmt.Sprintf("invalid --public-url %q: %s", raw, why),
+			Msg:  fmt.Sprintf("invalid --public-url %q: %s", hideUserinfo(raw), why),
 			Hint: "pass the absolute http(s) URL of your tunnel or reverse proxy, e.g. --public-url https://hooks.example.com",
 		}
 	}
@@ -156,6 +158,22 @@ func ValidatePublicURL(raw string) (string, error) {
 	}
 	path := strings.TrimRight(u.EscapedPath(), "/")
 	return u.Scheme + "://" + u.Host + path, nil
+}
+
+// hideUserinfo keeps credentials out of the message that refuses them.
+func hideUserinfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = "•••" + host[i:]
+	}
+	if path != "" || strings.Contains(rest, "/") {
+		return scheme + "://" + host + "/" + path
+	}
+	return scheme + "://" + host
 }
 
 func parsePort(p string) (int, error) {

@@ -22,6 +22,10 @@ const ngrokDefaultServer = "connect.ngrok-agent.com:443"
 // future SDK bug from hanging the CLI.
 const abandonAfter = 5 * time.Second
 
+// diagnosisGrace is how long a timed-out Open waits for a running diagnosis
+// probe, which usually needs milliseconds.
+const diagnosisGrace = time.Second
+
 // ngrokPlan is everything Open derives from Options before touching the
 // network, kept as plain data so that tests can check it.
 type ngrokPlan struct {
@@ -158,7 +162,8 @@ func (p ngrokPlan) endpointOptions() []ngrok.EndpointOption {
 type sessionWatch struct {
 	logger *slog.Logger
 	token  string
-	fatal  chan error // first refusal that retrying cannot fix; buffered 1
+	fatal  chan error    // first refusal that retrying cannot fix; buffered 1
+	vague  chan struct{} // a failure that names no cause: worth a diagnosis; buffered 1
 
 	mu        sync.Mutex
 	last      error
@@ -167,7 +172,7 @@ type sessionWatch struct {
 }
 
 func newSessionWatch(logger *slog.Logger, token string) *sessionWatch {
-	return &sessionWatch{logger: logger, token: token, fatal: make(chan error, 1)}
+	return &sessionWatch{logger: logger, token: token, fatal: make(chan error, 1), vague: make(chan struct{}, 1)}
 }
 
 // handle is the ngrok.EventHandler. It must not block (the SDK calls it on
@@ -199,6 +204,13 @@ func (w *sessionWatch) handle(ev ngrok.Event) {
 			case w.fatal <- ev.Error:
 			default:
 			}
+			return
+		}
+		if !specific(ev.Error) {
+			select {
+			case w.vague <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -221,7 +233,19 @@ type ngrokTunnel struct {
 	cancel context.CancelFunc
 }
 
+// agentFactory creates the SDK agent; tests substitute a fake to drive
+// Open's control flow without a network.
+type agentFactory func(p ngrokPlan, logger *slog.Logger, events ngrok.EventHandler) (ngrok.Agent, error)
+
+func newSDKAgent(p ngrokPlan, logger *slog.Logger, events ngrok.EventHandler) (ngrok.Agent, error) {
+	return ngrok.NewAgent(p.agentOptions(logger, events)...)
+}
+
 func openNgrok(ctx context.Context, o Options) (Tunnel, error) {
+	return openNgrokWith(ctx, o, newSDKAgent)
+}
+
+func openNgrokWith(ctx context.Context, o Options, newAgent agentFactory) (Tunnel, error) {
 	p, err := planNgrok(o)
 	if err != nil {
 		return nil, err
@@ -231,7 +255,7 @@ func openNgrok(ctx context.Context, o Options) (Tunnel, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	watch := newSessionWatch(logger, p.Authtoken)
-	agent, err := ngrok.NewAgent(p.agentOptions(logger, watch.handle)...)
+	agent, err := newAgent(p, logger, watch.handle)
 	if err != nil {
 		return nil, classifyNgrok(err, p)
 	}
@@ -249,12 +273,16 @@ func openNgrok(ctx context.Context, o Options) (Tunnel, error) {
 		done <- result{ln, err}
 	}()
 
+	diag := startDiagnosis(life, agent)
+	defer diag.stop()
+
 	timer := time.NewTimer(p.Timeout)
 	defer timer.Stop()
 
 	// abort stops the connect attempt and waits (bounded) for the SDK to
-	// return, so that a failed Open leaves no session behind.
-	abort := func() {
+	// return, so that a failed Open leaves no session behind. returned
+	// says Listen has already returned (with an error).
+	abort := func(returned bool) {
 		cancel()
 		disconnected := make(chan struct{})
 		go func() {
@@ -264,42 +292,130 @@ func openNgrok(ctx context.Context, o Options) (Tunnel, error) {
 			_ = agent.Disconnect()
 			close(disconnected)
 		}()
-		select {
-		case r := <-done:
-			if r.ln != nil {
-				_ = r.ln.Close()
+		if !returned {
+			select {
+			case r := <-done:
+				if r.ln != nil {
+					_ = r.ln.Close()
+				}
+				_ = agent.Disconnect()
+			case <-time.After(abandonAfter):
+				logger.Warn("ngrok SDK did not stop after cancellation; abandoning it")
 			}
-			_ = agent.Disconnect()
-		case <-time.After(abandonAfter):
-			logger.Warn("ngrok SDK did not stop after cancellation; abandoning it")
 		}
 		select {
 		case <-disconnected:
 		case <-time.After(abandonAfter):
 		}
+		diag.stop()
 	}
 
-	select {
-	case r := <-done:
-		if r.err != nil {
-			abort()
-			if last, _ := watch.state(); last != nil && ngrokCode(r.err) == "" && ngrokCode(last) != "" {
-				return nil, classifyNgrok(last, p)
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				abort(true)
+				if last, _ := watch.state(); last != nil && ngrokCode(r.err) == "" && ngrokCode(last) != "" {
+					return nil, classifyNgrok(last, p)
+				}
+				return nil, classifyNgrok(r.err, p)
 			}
-			return nil, classifyNgrok(r.err, p)
+			watch.markOpened()
+			return newNgrokTunnel(r.ln, &ngrokTunnel{agent: agent, cancel: cancel}, p), nil
+		case err := <-watch.fatal:
+			abort(false)
+			return nil, classifyNgrok(err, p)
+		case <-watch.vague:
+			diag.start()
+		case <-timer.C:
+			if last, _ := watch.state(); !specific(last) {
+				// A probe that is about to name the cause is worth a
+				// moment more than a vague message.
+				diag.wait(diagnosisGrace)
+			}
+			abort(false)
+			last, connected := watch.state()
+			if d := diag.result(); d != nil && !specific(last) {
+				last = d
+			}
+			return nil, timeoutError(p.Timeout, last, connected, p)
+		case <-ctx.Done():
+			abort(false)
+			return nil, fmt.Errorf("open ngrok tunnel: %w", ctx.Err())
 		}
-		watch.markOpened()
-		return newNgrokTunnel(r.ln, &ngrokTunnel{agent: agent, cancel: cancel}, p), nil
-	case err := <-watch.fatal:
-		abort()
-		return nil, classifyNgrok(err, p)
-	case <-timer.C:
-		abort()
-		last, connected := watch.state()
-		return nil, timeoutError(p.Timeout, last, connected, p)
-	case <-ctx.Done():
-		abort()
-		return nil, fmt.Errorf("open ngrok tunnel: %w", ctx.Err())
+	}
+}
+
+// diagnosis runs the SDK's step-by-step probe (TCP, TLS, ngrok protocol)
+// once, when the session fails with an error that names no cause: the
+// session layer reports a TLS failure only as "session closed".
+type diagnosis struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	agent  ngrok.Agent
+	once   sync.Once
+	done   chan struct{}
+	err    error
+}
+
+func startDiagnosis(life context.Context, agent ngrok.Agent) *diagnosis {
+	ctx, cancel := context.WithCancel(life)
+	return &diagnosis{ctx: ctx, cancel: cancel, agent: agent}
+}
+
+func (d *diagnosis) start() {
+	dg, ok := d.agent.(ngrok.Diagnoser)
+	if !ok {
+		return
+	}
+	d.once.Do(func() {
+		d.done = make(chan struct{})
+		go func() {
+			defer close(d.done)
+			_, err := dg.Diagnose(d.ctx, "")
+			if d.ctx.Err() == nil {
+				d.err = err
+			}
+		}()
+	})
+}
+
+// stop cancels a running probe and waits for it (bounded).
+func (d *diagnosis) stop() {
+	d.once.Do(func() {}) // no probe may start after stop
+	d.cancel()
+	if d.done != nil {
+		select {
+		case <-d.done:
+		case <-time.After(abandonAfter):
+		}
+	}
+}
+
+// wait gives a running probe up to grace to finish.
+func (d *diagnosis) wait(grace time.Duration) {
+	if d.done == nil {
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-d.done:
+	case <-t.C:
+	}
+}
+
+// result is the probe's failure, or nil when none ran, it passed, or it
+// was cut short. Call after stop.
+func (d *diagnosis) result() error {
+	if d.done == nil {
+		return nil
+	}
+	select {
+	case <-d.done:
+		return d.err
+	default:
+		return nil
 	}
 }
 
