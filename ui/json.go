@@ -196,7 +196,7 @@ func highlightLine(st styles, line string, isJSON bool, ms []match, cur int) []s
 	if len(ms) == 0 {
 		segs := make([]seg, 0, len(spans))
 		for _, sp := range spans {
-			segs = append(segs, seg{text: line[sp.start:sp.end], style: st.forClass(sp.cls)})
+			segs = append(segs, seg{text: line[sp.start:sp.end], paint: st.paints[sp.cls]})
 		}
 		return segs
 	}
@@ -220,16 +220,16 @@ func highlightLine(st styles, line string, isJSON bool, ms []match, cur int) []s
 				}
 				break
 			}
-			sg := seg{text: line[pos:end], style: st.forClass(sp.cls)}
+			sg := seg{text: line[pos:end], paint: st.paints[sp.cls]}
 			if mi >= 0 {
 				sg.match = true
 				sg.cur = mi == cur
 				sg.first = pos == ms[mi].start
 				sg.last = end == ms[mi].end
-				sg.style = st.match
+				sg.paint = st.pMatch
 				open, shut := "«", "»"
 				if sg.cur {
-					sg.style = st.matchCur
+					sg.paint = st.pCur
 					open, shut = ">>", "<<"
 				}
 				// Without colour the matches are marked in the text.

@@ -27,6 +27,8 @@ type Program struct {
 	done chan struct{}
 	res  Result
 	err  error
+	// final is the model the program ended with.
+	final Model
 }
 
 var _ event.Sink = (*Program)(nil)
@@ -63,6 +65,7 @@ func (p *Program) run() {
 	defer close(p.done)
 	final, err := p.tea.Run()
 	m, ok := final.(Model)
+	p.final = m
 	p.res.QuitBeforeDone = !ok || !m.done
 	if err != nil && p.ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		// The caller cancelled ctx and knows why; it is not a TUI failure.

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 )
@@ -33,11 +35,47 @@ type styles struct {
 
 	// marks wraps search matches when there is no colour to show them.
 	marks bool
+
+	// paints are the payload styles as raw SGR affixes: the Payload tab
+	// renders thousands of small pieces, where lipgloss's Render dominates.
+	paints [clsPunct + 1]paint
+	pMatch paint
+	pCur   paint
+}
+
+// paint is a style reduced to the sequences around a piece of text. It is
+// only valid for single-line text without tabs, which payload lines are.
+type paint struct{ pre, post string }
+
+func paintOf(s lipgloss.Style) paint {
+	const mark = "M"
+	r := s.Render(mark)
+	i := strings.Index(r, mark)
+	if i < 0 {
+		return paint{}
+	}
+	return paint{pre: r[:i], post: r[i+len(mark):]}
+}
+
+func (p paint) render(s string) string {
+	if p.pre == "" && p.post == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
+// withPaints fills the paint cache from the styles.
+func (s styles) withPaints() styles {
+	for c := range s.paints {
+		s.paints[c] = paintOf(s.forClass(class(c)))
+	}
+	s.pMatch, s.pCur = paintOf(s.match), paintOf(s.matchCur)
+	return s
 }
 
 func newStyles(dark, noColor bool) styles {
 	if noColor {
-		return styles{marks: true}
+		return styles{marks: true}.withPaints()
 	}
 	ld := lipgloss.LightDark(dark)
 	c := func(light, darkc string) lipgloss.Style {
@@ -69,7 +107,7 @@ func newStyles(dark, noColor bool) styles {
 		matchCur: lipgloss.NewStyle().Bold(true).
 			Foreground(lipgloss.Color("#1F1F1F")).
 			Background(ld(lipgloss.Color("#FF9E3D"), lipgloss.Color("#FFA657"))),
-	}
+	}.withPaints()
 }
 
 // helpStyles matches the bubbles help view to the palette.

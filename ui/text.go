@@ -6,7 +6,6 @@ import (
 	"time"
 	"unicode"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rivo/uniseg"
 )
@@ -14,7 +13,7 @@ import (
 // seg is a piece of a line with one style.
 type seg struct {
 	text  string
-	style lipgloss.Style
+	paint paint
 	match bool // part of a search match
 	cur   bool // part of the current search match
 	first bool // the first piece of its match
@@ -47,8 +46,8 @@ func wrapSegs(segs []seg, width int) (rows []string, curRow int) {
 		rest := s.text
 		for rest != "" {
 			// Fast path: the remainder fits on this row.
-			if w := ansi.StringWidth(rest); used+w <= width {
-				b.WriteString(s.style.Render(rest))
+			if w := cells(rest); used+w <= width {
+				b.WriteString(s.paint.render(rest))
 				used += w
 				break
 			}
@@ -70,7 +69,7 @@ func wrapSegs(segs []seg, width int) (rows []string, curRow int) {
 				rest, state = next, st
 			}
 			if piece.Len() > 0 {
-				b.WriteString(s.style.Render(piece.String()))
+				b.WriteString(s.paint.render(piece.String()))
 			}
 			if rest != "" {
 				flush()
@@ -81,6 +80,17 @@ func wrapSegs(segs []seg, width int) (rows []string, curRow int) {
 		flush()
 	}
 	return rows, curRow
+}
+
+// cells is the display width of s, with a fast path for ASCII, which most
+// of a JSON payload is.
+func cells(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
 }
 
 // clean makes text from the network safe to print: control characters

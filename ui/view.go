@@ -200,16 +200,17 @@ func (m Model) responseLine() string {
 			model = c.Model
 		}
 	}
-	if endpoint != "" {
-		parts = append(parts, st.value.Render(oneLine(endpoint)))
-	}
-	if model != "" {
-		parts = append(parts, st.value.Render(oneLine(model)))
-	}
+	// Most telling first: narrow terminals cut the end of the line.
 	if id := m.responseID(); id != "" {
 		parts = append(parts, st.value.Render(oneLine(id)))
 	}
 	parts = append(parts, m.tokenMode())
+	if model != "" {
+		parts = append(parts, st.value.Render(oneLine(model)))
+	}
+	if endpoint != "" {
+		parts = append(parts, st.dim.Render(oneLine(endpoint)))
+	}
 	return strings.Join(parts, st.dim.Render(" · "))
 }
 
