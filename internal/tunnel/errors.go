@@ -210,7 +210,7 @@ func fromNgrokCode(err error, domain, authtoken string) *Error {
 		return &Error{
 			Kind: KindDomain, Code: code, Err: safe,
 			Msg:  fmt.Sprintf("%s %s (%s)", what, reason, code),
-			Hint: "reserve it at https://dashboard.ngrok.com/domains with the account whose NGROK_AUTHTOKEN you use, or leave the domain unset for a random ngrok URL",
+			Hint: "reserve it at https://dashboard.ngrok.com/domains with the account whose NGROK_AUTHTOKEN you use, or drop --domain for a random ngrok URL",
 		}
 	case code == "ERR_NGROK_334":
 		what := "the ngrok endpoint"
@@ -220,7 +220,7 @@ func fromNgrokCode(err error, domain, authtoken string) *Error {
 		return &Error{
 			Kind: KindEndpointInUse, Code: code, Err: safe,
 			Msg:  fmt.Sprintf("%s is already online in another ngrok agent (%s)", what, code),
-			Hint: "stop the other agent serving it, or leave the domain unset for a random ngrok URL",
+			Hint: "stop the other agent serving it, or drop --domain for a random ngrok URL",
 		}
 	default:
 		return &Error{
@@ -359,6 +359,6 @@ func timeoutError(timeout time.Duration, last error, connected bool, p ngrokPlan
 	return &Error{
 		Kind: KindTimeout, Err: err,
 		Msg:  fmt.Sprintf("could not reach ngrok within %s (%s); check your network or use --tunnel local/--public-url", timeout, cause),
-		Hint: "check your network, firewall and proxy settings, or " + hintOtherTunnels,
+		Hint: "check your network, firewall and HTTPS_PROXY, raise --tunnel-timeout on a slow network, or " + hintOtherTunnels,
 	}
 }

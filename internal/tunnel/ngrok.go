@@ -107,7 +107,7 @@ func normalizeDomain(raw string) (string, error) {
 	bad := func(why string) error {
 		return &Error{
 			Kind: KindConfig,
-			Msg:  fmt.Sprintf("invalid ngrok domain %q: %s", raw, why),
+			Msg:  fmt.Sprintf("invalid ngrok domain (--domain) %q: %s", raw, why),
 			Hint: "pass a domain reserved at https://dashboard.ngrok.com/domains, e.g. sail-hooks.ngrok.app",
 		}
 	}
