@@ -210,10 +210,22 @@ func NewModel(o Options) Model {
 	return m
 }
 
-// Init starts the spinner and, with colour, asks the terminal for its
-// background so the palette can adapt to light or dark themes.
+// clockMsg redraws listen mode's elapsed time once a second.
+type clockMsg struct{}
+
+func clockTick() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
+
+// Init starts the spinner (run) or the clock (listen, which has nothing to
+// wait for and shows a steady "listening") and, with colour, asks the
+// terminal for its background so the palette can adapt to light or dark
+// themes.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.spin.Tick}
+	if m.opts.Mode == ModeListen {
+		cmds = []tea.Cmd{clockTick()}
+	}
 	if !m.opts.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}

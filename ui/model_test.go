@@ -450,6 +450,16 @@ func TestSaveWritesRedactedPayload(t *testing.T) {
 	}
 }
 
+// withEvents feeds events straight to Update, for tests that need a model
+// in a given state without a program.
+func (m Model) withEvents(evs ...event.Event) Model {
+	var tm tea.Model = m
+	for _, e := range evs {
+		tm, _ = tm.Update(EventMsg{Event: e})
+	}
+	return tm.(Model)
+}
+
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestSaveReportsUnwritableDir(t *testing.T) {
@@ -702,4 +712,52 @@ func TestPointerEventsAccepted(t *testing.T) {
 	if !m.done || m.created == nil || m.created.ID != testID || m.ready == nil {
 		t.Errorf("decoded events not applied: done=%v created=%+v", m.done, m.created)
 	}
+}
+
+func TestCopyUsesOSC52(t *testing.T) {
+	hs := newHarness(t, Options{NoColor: true}, 120, 30)
+	evs := runScenario(true)
+	hs.send(evs...)
+	hs.keys(press("y"))
+	// The clipboard write is a command: wait for it to reach the terminal
+	// before quitting, or the quit could overtake it.
+	ref := NewModel(Options{}).withEvents(evs...)
+	p, _ := ref.payload()
+	want := []byte(ansi.SetSystemClipboard(string(p.file())))
+	teatest.WaitFor(t, hs.tm.Output(), func(out []byte) bool { return bytes.Contains(out, want) },
+		teatest.WithDuration(finalWait), teatest.WithCheckInterval(10*time.Millisecond))
+	m := hs.final(t, true)
+	if !strings.Contains(view(m), "copied") {
+		t.Errorf("no confirmation shown:\n%s", view(m))
+	}
+}
+
+func TestFlashClearedByNextKey(t *testing.T) {
+	hs := newHarness(t, Options{NoColor: true, Mode: ModeListen}, 120, 30)
+	hs.send(readyEv())
+	hs.keys(press("s")) // nothing to save yet: an error message
+	hs.send(event.Notice{Level: "warn", Message: "forwarding to http://127.0.0.1:3000 failed"})
+	hs.keys(press("j"))
+	m := hs.final(t, true)
+	if v := view(m); strings.Contains(v, "no payload to save") || !strings.Contains(v, "forwarding to http://127.0.0.1:3000 failed") {
+		t.Errorf("footer should have moved on to the notice:\n%s", v)
+	}
+}
+
+func TestListenGolden(t *testing.T) {
+	hs := newHarness(t, Options{Mode: ModeListen, NoColor: true}, 100, 30)
+	hs.send(readyEv())
+	hs.send(deliveryEv("resp_aaa", 1, event.VerdictOK, 200, t0.Add(time.Second), "first answer"))
+	bad := deliveryEv("resp_bbb", 1, event.VerdictMismatch, 401, t0.Add(2*time.Second), "second answer")
+	hs.send(bad)
+	dup := deliveryEv("resp_aaa", 2, event.VerdictOK, 200, t0.Add(3*time.Second), "first answer")
+	dup.Duplicate = true
+	hs.send(dup, event.Forwarded{ResponseID: "resp_aaa", URL: "http://127.0.0.1:3000/hook", StatusCode: 200, LatencyMS: 8})
+	m := hs.final(t, true)
+	v := view(m)
+	if !strings.Contains(v, "3 deliveries · 2 accepted · 1 rejected · 1 duplicate") {
+		t.Errorf("counts wrong:\n%s", v)
+	}
+	checkFits(t, v, 100, 30)
+	golden.RequireEqual(t, v)
 }

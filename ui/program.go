@@ -22,11 +22,12 @@ type Result struct {
 
 // Program is a running TUI. It implements event.Sink.
 type Program struct {
-	ctx  context.Context
-	tea  *tea.Program
-	done chan struct{}
-	res  Result
-	err  error
+	ctx    context.Context
+	cancel context.CancelFunc
+	tea    *tea.Program
+	done   chan struct{}
+	res    Result
+	err    error
 	// final is the model the program ended with.
 	final Model
 }
@@ -41,6 +42,9 @@ var _ event.Sink = (*Program)(nil)
 // terminal is in raw mode) and quits like q, while SIGINT/SIGTERM from
 // elsewhere stay with the caller, who cancels ctx.
 func Start(ctx context.Context, o Options, extra ...tea.ProgramOption) *Program {
+	// Replays run under a context that ends with the program, so quitting
+	// does not leave one posting in the background.
+	runCtx, cancel := context.WithCancel(ctx)
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
 	if o.Output != nil {
 		opts = append(opts, tea.WithOutput(o.Output))
@@ -53,9 +57,10 @@ func Start(ctx context.Context, o Options, extra ...tea.ProgramOption) *Program 
 	}
 	opts = append(opts, extra...)
 	p := &Program{
-		ctx:  ctx,
-		tea:  tea.NewProgram(NewModel(o).withContext(ctx), opts...),
-		done: make(chan struct{}),
+		ctx:    ctx,
+		cancel: cancel,
+		tea:    tea.NewProgram(NewModel(o).withContext(runCtx), opts...),
+		done:   make(chan struct{}),
 	}
 	go p.run()
 	return p
@@ -63,6 +68,7 @@ func Start(ctx context.Context, o Options, extra ...tea.ProgramOption) *Program 
 
 func (p *Program) run() {
 	defer close(p.done)
+	defer p.cancel()
 	final, err := p.tea.Run()
 	m, ok := final.(Model)
 	p.final = m

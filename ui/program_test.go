@@ -160,3 +160,38 @@ func TestProgramConcurrentEmit(t *testing.T) {
 		t.Errorf("%d deliveries reached the model, want 8", n)
 	}
 }
+
+func TestProgramCancelsReplayOnQuit(t *testing.T) {
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	replay := func(ctx context.Context, d event.Delivery) event.Forwarded {
+		close(started)
+		<-ctx.Done() // a forward target that never answers
+		ended <- ctx.Err()
+		return event.Forwarded{Error: ctx.Err().Error()}
+	}
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.Close() })
+	p, _ := startTest(t, context.Background(), Options{NoColor: true, Replay: replay}, pr)
+	for _, e := range runScenario(true) {
+		p.Emit(e)
+	}
+	go func() { _, _ = pw.Write([]byte("r")) }()
+	select {
+	case <-started:
+	case <-time.After(finalWait):
+		t.Fatal("r did not start a replay")
+	}
+	go func() { _, _ = pw.Write([]byte("q")) }()
+	if _, err := waitProgram(t, p); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Error("replay context ended without an error")
+		}
+	case <-time.After(finalWait):
+		t.Fatal("the replay kept running after the program quit")
+	}
+}

@@ -48,6 +48,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
+	case clockMsg:
+		if m.done {
+			return m, nil
+		}
+		return m, clockTick()
 	case EventMsg:
 		cmd = m.handleEvent(msg.Event)
 	case tea.KeyPressMsg:
@@ -160,6 +165,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.search.typing {
 		return m.searchKey(k)
 	}
+	// A message answers the last key; the next key makes room for the
+	// footer's other uses.
+	m.flash = flash{}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		return m.quit()
@@ -180,7 +188,6 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Search):
 		m.tab = tabPayload
 		m.search = searchState{typing: true}
-		m.flash = flash{}
 	case key.Matches(k, m.keys.NextMatch):
 		m.stepMatch(1)
 	case key.Matches(k, m.keys.PrevMatch):

@@ -143,10 +143,11 @@ func (m Model) chip() string {
 	case m.done:
 		return st.bad.Render("✗ " + statusLabel(m.status))
 	}
+	if m.opts.Mode == ModeListen {
+		return st.ok.Render("● listening")
+	}
 	label := statusLabel(m.status)
 	switch {
-	case m.opts.Mode == ModeListen:
-		label = "listening"
 	case m.status != "":
 	case m.ready == nil:
 		label = "opening tunnel"
