@@ -138,6 +138,8 @@ type detailKey struct {
 
 // Model is the Bubble Tea model of the TUI. Build it with [NewModel]; it is
 // a value type like every Bubble Tea model and is driven by its Update.
+// Copies share their delivery list, so use the latest copy only, as Bubble
+// Tea does.
 type Model struct {
 	opts Options
 	ctx  context.Context
@@ -175,8 +177,6 @@ type Model struct {
 
 	rev   int       // bumped by every change the detail views may show
 	shown detailKey // what the viewport holds
-	// curRow is the viewport row of the current search match, -1 if none.
-	curRow int
 
 	quitting       bool
 	quitBeforeDone bool
@@ -202,7 +202,6 @@ func NewModel(o Options) Model {
 		vp:     viewport.New(),
 		sel:    -1,
 		follow: true,
-		curRow: -1,
 		shown:  detailKey{sel: -2},
 	}
 	m.applyStyles()

@@ -99,6 +99,9 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 		m.status = e.Status
 		add(-1)
 	case event.Delivery:
+		if e.ReceivedAt.IsZero() {
+			e.ReceivedAt = now
+		}
 		m.deliveries = append(m.deliveries, newDelivery(e))
 		idx := len(m.deliveries) - 1
 		if m.follow || m.sel < 0 {

@@ -535,7 +535,6 @@ func (m *Model) refreshDetail() {
 		lines[i] = " " + l
 	}
 	m.vp.SetContentLines(lines)
-	m.curRow = cur
 	if prev.sel != k.sel || prev.tab != k.tab {
 		m.vp.GotoTop()
 	}
