@@ -2,8 +2,8 @@ package sail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,15 +82,28 @@ type Model struct {
 // Models lists GET /v1/models.
 func (c *Client) Models(ctx context.Context) ([]Model, error) {
 	k := c.newCall(http.MethodGet, "/v1/models")
-	page, err := c.models.List(ctx, option.WithMiddleware(k.middleware))
+	var raw []byte
+	_, err := c.models.List(ctx, option.WithMiddleware(k.middleware), option.WithResponseBodyInto(&raw))
 	if err := k.finish(ctx, err); err != nil {
 		return nil, err
 	}
-	if page == nil {
-		return nil, &MalformedError{Method: k.method, Path: k.path, Err: fmt.Errorf("empty answer")}
+	// The body is decoded here rather than by the SDK so that a truncated
+	// or non-JSON answer is reported as malformed, not as a network error.
+	var list struct {
+		Data []struct {
+			ID      string `json:"id"`
+			OwnedBy string `json:"owned_by"`
+			Created int64  `json:"created"`
+		} `json:"data"`
 	}
-	out := make([]Model, 0, len(page.Data))
-	for _, m := range page.Data {
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, &MalformedError{Method: k.method, Path: k.path, Err: err, Body: shorten(string(raw), 120)}
+	}
+	out := make([]Model, 0, len(list.Data))
+	for _, m := range list.Data {
+		if m.ID == "" {
+			continue
+		}
 		out = append(out, Model{ID: m.ID, OwnedBy: m.OwnedBy, Created: m.Created})
 	}
 	return out, nil
