@@ -35,4 +35,3 @@ func TestModelsUnauthorized(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
