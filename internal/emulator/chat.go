@@ -76,15 +76,15 @@ func failure(status string) *apiError {
 }
 
 func (e *Emulator) createChat(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, _ := e.begin(w, r, openAI, epChat, keyHash, parseChatRequest)
-	if j == nil || !e.wait(w, r, openAI, j) {
+	j, _ := e.begin(w, r, flavourOpenAI, epChat, keyHash, parseChatRequest)
+	if j == nil || !e.wait(w, r, flavourOpenAI, j) {
 		return
 	}
 	status := e.statusOf(j)
 	finish := "stop"
 	switch status {
 	case StatusFailed, StatusCancelled:
-		writeError(w, openAI, failure(status))
+		writeError(w, flavourOpenAI, failure(status))
 		return
 	case StatusIncomplete:
 		finish = "length"
@@ -149,15 +149,15 @@ type anthropicUsage struct {
 }
 
 func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, _ := e.begin(w, r, anthropic, epMessages, keyHash, parseMessagesRequest)
-	if j == nil || !e.wait(w, r, anthropic, j) {
+	j, _ := e.begin(w, r, flavourAnthropic, epMessages, keyHash, parseMessagesRequest)
+	if j == nil || !e.wait(w, r, flavourAnthropic, j) {
 		return
 	}
 	status := e.statusOf(j)
 	stop := "end_turn"
 	switch status {
 	case StatusFailed, StatusCancelled:
-		writeError(w, anthropic, failure(status))
+		writeError(w, flavourAnthropic, failure(status))
 		return
 	case StatusIncomplete:
 		stop = "max_tokens"
@@ -175,21 +175,21 @@ func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, keyHash
 func (e *Emulator) countTokens(w http.ResponseWriter, r *http.Request) {
 	body, aerr := readBody(w, r)
 	if aerr != nil {
-		writeError(w, anthropic, aerr)
+		writeError(w, flavourAnthropic, aerr)
 		return
 	}
 	f, aerr := decodeBody(body)
 	if aerr != nil {
-		writeError(w, anthropic, aerr)
+		writeError(w, flavourAnthropic, aerr)
 		return
 	}
 	if _, aerr = requireModel(f); aerr != nil {
-		writeError(w, anthropic, aerr)
+		writeError(w, flavourAnthropic, aerr)
 		return
 	}
 	_, all, aerr := f.conversation("messages")
 	if aerr != nil {
-		writeError(w, anthropic, aerr)
+		writeError(w, flavourAnthropic, aerr)
 		return
 	}
 	if raw := f["system"]; !isNull(raw) {

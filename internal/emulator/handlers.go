@@ -41,20 +41,20 @@ const maxIdempotencyKey = 255
 type flavour int
 
 const (
-	openAI flavour = iota
-	anthropic
+	flavourOpenAI flavour = iota
+	flavourAnthropic
 )
 
 // ServeHTTP implements http.Handler: the /v1 API and
 // GET /_emulator/deliveries.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	fl := openAI
+	fl := flavourOpenAI
 	if p == "/v1/messages" || strings.HasPrefix(p, "/v1/messages/") {
-		fl = anthropic
+		fl = flavourAnthropic
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if fl == anthropic {
+	if fl == flavourAnthropic {
 		w.Header().Set("Request-Id", newID("req_"))
 	} else {
 		w.Header().Set("X-Request-Id", newID("req_"))
@@ -142,7 +142,7 @@ func writeError(w http.ResponseWriter, fl flavour, e *apiError) {
 		w.Header().Set("X-Should-Retry", "false")
 	}
 	w.WriteHeader(e.status)
-	if fl == anthropic {
+	if fl == flavourAnthropic {
 		w.Write(e.anthropicEnvelope())
 	} else {
 		w.Write(e.openAIEnvelope())
@@ -161,7 +161,7 @@ func writeBytes(w http.ResponseWriter, fl flavour, body []byte, aerr *apiError) 
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, openAI, &apiError{status: http.StatusInternalServerError, typ: "server_error", message: "encoding the answer: " + err.Error()})
+		writeError(w, flavourOpenAI, &apiError{status: http.StatusInternalServerError, typ: "server_error", message: "encoding the answer: " + err.Error()})
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -176,12 +176,12 @@ func (e *Emulator) authenticate(r *http.Request, fl flavour) ([32]byte, *apiErro
 	if scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		key = strings.TrimSpace(cred)
 	}
-	if fl == anthropic && key == "" {
+	if fl == flavourAnthropic && key == "" {
 		key = strings.TrimSpace(r.Header.Get("X-Api-Key"))
 	}
 	if key == "" {
 		msg := "You didn't provide an API key. Send your Sail API key as Authorization: Bearer YOUR_KEY (set SAIL_API_KEY)."
-		if fl == anthropic {
+		if fl == flavourAnthropic {
 			msg = "x-api-key header is required (or send Authorization: Bearer YOUR_KEY)."
 		}
 		return [32]byte{}, &apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", message: msg}
@@ -216,7 +216,7 @@ func (e *Emulator) serveModels(w http.ResponseWriter) {
 
 func (e *Emulator) serveModel(w http.ResponseWriter, id string) {
 	if !knownModel(id) {
-		writeError(w, openAI, modelNotFound(id))
+		writeError(w, flavourOpenAI, modelNotFound(id))
 		return
 	}
 	owner, _, _ := strings.Cut(id, "/")
@@ -514,7 +514,7 @@ func responsesInput(f fields) (prompt, all string, aerr *apiError) {
 }
 
 func (e *Emulator) createResponse(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, snap := e.begin(w, r, openAI, epResponses, keyHash, parseResponsesRequest)
+	j, snap := e.begin(w, r, flavourOpenAI, epResponses, keyHash, parseResponsesRequest)
 	if j == nil {
 		return
 	}
@@ -522,10 +522,10 @@ func (e *Emulator) createResponse(w http.ResponseWriter, r *http.Request, keyHas
 	// every SDK accepts any 2xx. 200 keeps the emulator identical to what the
 	// OpenAI SDKs are tested against.
 	if !j.background {
-		if !e.wait(w, r, openAI, j) {
+		if !e.wait(w, r, flavourOpenAI, j) {
 			return
 		}
 		snap = e.snapshotOf(j)
 	}
-	writeBytes(w, openAI, snap, nil)
+	writeBytes(w, flavourOpenAI, snap, nil)
 }
