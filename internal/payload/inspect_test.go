@@ -1,0 +1,200 @@
+package payload
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sailresearch/sail/internal/event"
+)
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInspectShapes(t *testing.T) {
+	tests := []struct {
+		file string
+		want Info
+	}{
+		{"response.json", Info{
+			ID: "resp_01JABC", Object: "response", Status: "completed", Model: "moonshotai/Kimi-K2.5",
+			OutputText: "The answer is\n4. Really é.",
+			WebhookURL: "https://x.ngrok.app/h/abc", HasToken: true,
+			Usage: &event.Usage{InputTokens: 14, OutputTokens: 3, TotalTokens: 17},
+		}},
+		{"chat.json", Info{
+			ID: "chatcmpl-9", Object: "chat.completion", Status: "completed", Model: "zai-org/GLM-5",
+			OutputText: "Hello there", WebhookURL: "https://example.com/hook",
+			Usage: &event.Usage{InputTokens: 5, OutputTokens: 2, TotalTokens: 7},
+		}},
+		{"message.json", Info{
+			ID: "msg_01X", Object: "message", Status: "incomplete", Model: "moonshotai/Kimi-K2.6",
+			OutputText: "Bonjour monde", HasToken: true,
+			Usage: &event.Usage{InputTokens: 10, OutputTokens: 20, TotalTokens: 30},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := Inspect(readTestdata(t, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Inspect:\n got %+v (usage %+v)\nwant %+v (usage %+v)", got, got.Usage, tt.want, tt.want.Usage)
+			}
+		})
+	}
+}
+
+func TestInspectCases(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want Info
+	}{
+		{"pending normalised", `{"id":"r","object":"response","status":"pending"}`,
+			Info{ID: "r", Object: "response", Status: "queued"}},
+		{"running normalised", `{"id":"r","object":"response","status":"running"}`,
+			Info{ID: "r", Object: "response", Status: "in_progress"}},
+		{"unknown status kept", `{"status":"weird"}`, Info{Status: "weird"}},
+		{"chat content parts", `{"object":"chat.completion","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","text":"b"}]},"finish_reason":"length"}]}`,
+			Info{Object: "chat.completion", Status: "incomplete", OutputText: "ab"}},
+		{"chat null content", `{"object":"chat.completion","choices":[{"message":{"content":null}}]}`,
+			Info{Object: "chat.completion"}},
+		{"output_text on the wire", `{"object":"response","output":[],"output_text":"hi"}`,
+			Info{Object: "response", OutputText: "hi"}},
+		{"last duplicate key wins", `{"id":"a","id":"b","output":[{"content":[{"type":"output_text","text":"x"}]}],"output":[],"object":"response"}`,
+			Info{ID: "b", Object: "response"}},
+		{"odd types ignored", `{"id":5,"object":["response"],"status":null,"metadata":"x","usage":7,"output":{},"choices":"no"}`,
+			Info{}},
+		{"escaped keys and values", `{"\u0069d":"r\u00e9","metadata":{"webhook_token":""}}`,
+			Info{ID: "ré"}},
+		{"float usage", `{"usage":{"input_tokens":1.0,"output_tokens":2e0,"total_tokens":null}}`,
+			Info{Usage: &event.Usage{InputTokens: 1, OutputTokens: 2, TotalTokens: 0}}},
+		{"untyped output item counts", `{"object":"response","output":[{"content":[{"type":"output_text","text":"y"}]}]}`,
+			Info{Object: "response", OutputText: "y"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Inspect([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Inspect(%s):\n got %+v\nwant %+v", tt.body, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInspectRejects(t *testing.T) {
+	tests := []struct {
+		body      string
+		notObject bool
+	}{
+		{``, false},
+		{`   `, false},
+		{`{`, false},
+		{`{"a":1}x`, false},
+		{`{"a":01}`, false},
+		{`{"a":"\x"}`, false},
+		{"{\"a\":\"\x01\"}", false},
+		{`[{"id":"x"}]`, true},
+		{`"str"`, true},
+		{`null`, true},
+		{`42`, true},
+	}
+	for _, tt := range tests {
+		_, err := Inspect([]byte(tt.body))
+		if err == nil {
+			t.Errorf("Inspect(%q): want error", tt.body)
+			continue
+		}
+		var noe *NotObjectError
+		var se *SyntaxError
+		if tt.notObject && !errors.As(err, &noe) || !tt.notObject && !errors.As(err, &se) {
+			t.Errorf("Inspect(%q): error %T %v has the wrong type", tt.body, err, err)
+		}
+	}
+}
+
+func TestInspectLimit(t *testing.T) {
+	body := `{"object":"response","output":[{"type":"message","content":[` +
+		`{"type":"output_text","text":"ab\u00e9cd"},{"type":"output_text","text":"efgh"}]}]}`
+	for _, tt := range []struct {
+		limit int
+		want  string
+	}{{-1, "abécdefgh"}, {0, ""}, {2, "ab"}, {3, "ab"}, {4, "abé"}, {7, "abécde"}, {100, "abécdefgh"}} {
+		info, err := InspectLimit([]byte(body), tt.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.OutputText != tt.want {
+			t.Errorf("limit %d: got %q want %q", tt.limit, info.OutputText, tt.want)
+		}
+	}
+}
+
+// TestScannerMatchesEncodingJSON pins the scanner to encoding/json's idea
+// of validity on tricky inputs; FuzzScanner extends this to random input.
+func TestScannerMatchesEncodingJSON(t *testing.T) {
+	inputs := []string{
+		`{}`, `[]`, `0`, `-0`, `-`, `01`, `1.`, `1.5e`, `1e+5`, `1E-0`, `.5`, `"\ud800"`, `"\u12"`,
+		`"a` + "\t" + `"`, `"\/"`, `{"a":}`, `{"a" 1}`, `{,}`, `[1,]`, `[1 2]`, `tru`, `nulll`,
+		" \n{\"a\":[true,false,null]}\r\n", "\xff", `"` + "\xff" + `"`, `{"a":1,}`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	}
+	for _, in := range inputs {
+		_, _, err := parseDocument([]byte(in))
+		if got, want := err == nil, json.Valid([]byte(in)); got != want {
+			t.Errorf("valid(%.40q) = %v, encoding/json says %v (err %v)", in, got, want, err)
+		}
+	}
+}
+
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,"x\u00e9",true,null]}`, `[`, `"\ud83d\ude00"`, `-0.0e-0`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, err := parseDocument(b)
+		if got, want := err == nil, json.Valid(b); got != want {
+			t.Fatalf("valid(%q) = %v, encoding/json says %v (err %v)", b, got, want, err)
+		}
+		if err != nil {
+			return
+		}
+		// Strings decode exactly like encoding/json.
+		if b[skipWS(b, 0)] == '"' {
+			var v string
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatal(err)
+			}
+			end, _, _ := scanString(b, skipWS(b, 0))
+			if got := unquote(b[skipWS(b, 0):end], -1); got != v {
+				t.Fatalf("unquote(%q) = %q, encoding/json %q", b, got, v)
+			}
+		}
+	})
+}
+
+func BenchmarkInspect(b *testing.B) {
+	body := readTestdata(b, "response.json")
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := InspectLimit(body, 4096); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
