@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sailresearch/sail/internal/exitcode"
 )
 
 // Defaults of the delivery options, from Sail's documentation: a 30 s
@@ -77,24 +78,25 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Validate reports an option that cannot work.
+// Validate reports an option that cannot work. Its errors carry exit code
+// Usage: options come from flags.
 func (o Options) Validate() error {
 	if o.Outcome != "" && !validOutcome(o.Outcome) {
-		return fmt.Errorf("emulator outcome %q: use completed, failed, incomplete or cancelled", o.Outcome)
+		return exitcode.New(exitcode.Usage, "emulator outcome %q: use completed, failed, incomplete or cancelled", o.Outcome)
 	}
 	for name, d := range map[string]time.Duration{
 		"latency": o.Latency, "webhook delay": o.WebhookDelay,
 		"delivery timeout": o.DeliveryTimeout, "retry backoff": o.RetryBackoff,
 	} {
 		if d < 0 {
-			return fmt.Errorf("emulator %s %v: must not be negative", name, d)
+			return exitcode.New(exitcode.Usage, "emulator %s %v: must not be negative", name, d)
 		}
 	}
 	if o.FailAttempts < 0 {
-		return fmt.Errorf("emulator fail attempts %d: must not be negative", o.FailAttempts)
+		return exitcode.New(exitcode.Usage, "emulator fail attempts %d: must not be negative", o.FailAttempts)
 	}
 	if o.MaxResponses < 0 {
-		return fmt.Errorf("emulator max responses %d: must not be negative", o.MaxResponses)
+		return exitcode.New(exitcode.Usage, "emulator max responses %d: must not be negative", o.MaxResponses)
 	}
 	return nil
 }
@@ -245,7 +247,7 @@ func (e *Emulator) beginClose() {
 	e.stop()
 }
 
-// spawn runs fn in a goroutine tracked by Close; false once closed.
+// spawnLocked runs fn in a goroutine tracked by Close; false once closed.
 // Call with e.mu held, so no goroutine starts after Close set closed.
 func (e *Emulator) spawnLocked(fn func()) bool {
 	if e.closed {
@@ -308,5 +310,3 @@ func sleep(ctx context.Context, d time.Duration, interrupt <-chan struct{}) bool
 		return false
 	}
 }
-
-var errClosed = errors.New("emulator closed")

@@ -47,15 +47,16 @@ Fake model (deterministic):
 
 Lifecycle and webhooks:
   A background create answers 200 at once with status "queued", then moves to
-  "in_progress" and to its terminal status, each after --latency. A foreground
-  create answers when terminal. On every terminal status (completed, failed,
-  incomplete, cancelled) the response object is POSTed to
+  "in_progress" and on to its terminal status, each after the configured
+  latency. A foreground create answers when terminal. On every terminal status
+  (completed, failed, incomplete, cancelled) the response object is POSTed to
   metadata.completion_webhook (absolute http/https URL; otherwise nothing is
   sent) with Content-Type: application/json and, when metadata.webhook_token is
   set, Authorization: Bearer <token>. The body is byte-identical to GET
-  /v1/responses/{id}. One attempt plus up to 3 retries on a non-2xx answer, a
-  network error or a timeout (30s per attempt), 1s backoff doubling. Redirects
-  are not followed: a 3xx is a failed attempt.
+  /v1/responses/{id}. By default: one attempt plus up to 3 retries on a non-2xx
+  answer, a network error or a timeout (30s per attempt), 1s backoff doubling.
+  Redirects are not followed: a 3xx is a failed attempt. A failed webhook never
+  changes the response.
 
 Fault injection, per request, in metadata (the key stays in the metadata):
   "sail_emulator": "ITEM;ITEM;..."   spaces around items are ignored
@@ -68,7 +69,7 @@ Fault injection, per request, in metadata (the key stays in the metadata):
     latency=DURATION      time spent queued and again in_progress
   Flags also accept =true or =false. Example:
     "sail_emulator": "outcome=failed;fail_attempts=2;delay=500ms"
-  A request value overrides the emulator's flags for that response. An unknown
+  A request value overrides the emulator's settings for that response. An unknown
   item or a bad value is a 400 naming metadata.sail_emulator.
   For chat completions and messages, outcome failed or cancelled makes the create
   answer a 500 error (with x-should-retry: false), while the webhook still
