@@ -423,9 +423,11 @@ func TestCloseWaitsForInFlightDelivery(t *testing.T) {
 }
 
 func TestCloseAbortsWhenContextEnds(t *testing.T) {
+	var inFlight atomic.Int32
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Reading the body lets the server notice the client hanging up.
 		io.Copy(io.Discard, r.Body)
+		inFlight.Add(1)
 		<-r.Context().Done()
 	}))
 	defer rcv.Close()
@@ -440,7 +442,7 @@ func TestCloseAbortsWhenContextEnds(t *testing.T) {
 	for range 5 {
 		create(t, e, webhookReq(rcv.URL, map[string]string{FaultKey: "latency=1h"}), nil)
 	}
-	waitUntil(t, "deliveries in flight", func() bool { return e.active.Load() == 10 })
+	waitUntil(t, "deliveries in flight", func() bool { return inFlight.Load() == 5 && e.active.Load() == 10 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := e.Close(ctx); err == nil {
