@@ -147,6 +147,8 @@ type Emulator struct {
 	attMu    sync.Mutex
 	attempts []Attempt // ring of at most maxAttemptsKept
 	attHead  int
+
+	stats Stats // under mu
 }
 
 // New returns an Emulator configured by o, or an error if o is invalid.
@@ -309,4 +311,19 @@ func sleep(ctx context.Context, d time.Duration, interrupt <-chan struct{}) bool
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// Stats counts responses, so tests can check how many a client kept in
+// flight at once.
+type Stats struct {
+	Created    int `json:"created"`     // responses admitted
+	Active     int `json:"active"`      // not yet terminal
+	PeakActive int `json:"peak_active"` // most ever not terminal at once
+}
+
+// Stats returns the current counts; also served as GET /_emulator/stats.
+func (e *Emulator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
 }

@@ -59,6 +59,13 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("X-Request-Id", newID("req_"))
 	}
+	if p == "/_emulator/stats" {
+		if !allow(w, r, fl, http.MethodGet) {
+			return
+		}
+		_ = json.NewEncoder(w).Encode(e.Stats())
+		return
+	}
 	if p == "/_emulator/deliveries" {
 		if !allow(w, r, fl, http.MethodGet) {
 			return

@@ -147,6 +147,7 @@ func (e *Emulator) setStatusLocked(j *job, status string) bool {
 	j.status = status
 	j.snapshot = j.render(status, e.now())
 	if terminal(status) {
+		e.stats.Active--
 		close(j.done)
 		e.log.Debug("response finished", "id", j.id, "status", status)
 	}
@@ -203,6 +204,11 @@ func (e *Emulator) admitLocked(j *job) *apiError {
 	j.running = true
 	j.elem = e.order.PushBack(j)
 	e.jobs[j.id] = j
+	e.stats.Created++
+	e.stats.Active++
+	if e.stats.Active > e.stats.PeakActive {
+		e.stats.PeakActive = e.stats.Active
+	}
 	e.spawnLocked(func() { e.lifecycle(j) })
 	return nil
 }
