@@ -1,0 +1,102 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sailresearch/sail/internal/event"
+)
+
+// DefaultForwardTimeout bounds one forward when Forwarder.Timeout is zero.
+// It stays under Sail's 30 s per attempt, so that in synchronous mode the
+// sender gets our answer before it gives up on us.
+const DefaultForwardTimeout = 20 * time.Second
+
+// forwardExcerpt is how much of the app's answer a Forwarded event shows.
+const forwardExcerpt = 200
+
+// Forwarder re-posts deliveries to the user's app, like `stripe listen
+// --forward-to`. The body forwarded is the redacted one the receiver
+// stored (metadata.webhook_token reads "•••"); Token, when set, is sent as
+// `Authorization: Bearer <Token>` so the app can check it as it would
+// Sail's.
+type Forwarder struct {
+	URL     string
+	Token   string
+	Client  *http.Client  // nil: a client that does not follow redirects
+	Timeout time.Duration // per forward; default DefaultForwardTimeout
+}
+
+// Forward POSTs body to f.URL and reports the app's status, the time it
+// took and the start of its answer. Failures (app down, timeout) are
+// reported in the Error field, never as a panic or an error value: the
+// caller only shows them.
+func (f *Forwarder) Forward(ctx context.Context, body []byte, contentType string) event.Forwarded {
+	out := event.Forwarded{URL: redactURL(f.URL)}
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultForwardTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.URL, bytes.NewReader(body))
+	if err != nil {
+		out.Error = fmt.Sprintf("forward: bad URL %q: %v (pass an http:// or https:// URL)", out.URL, err)
+		return out
+	}
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "sail-forward")
+	if f.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+f.Token)
+	}
+	client := f.Client
+	if client == nil {
+		// A redirect is reported as the app's answer rather than followed:
+		// following a POST redirect turns it into a GET without the body.
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	out.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is already in the event
+		}
+		out.Error = fmt.Sprintf("forward to %s failed: %v (is your app running?)", out.URL, err)
+		return out
+	}
+	defer resp.Body.Close()
+	out.StatusCode = resp.StatusCode
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, forwardExcerpt))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	out.Excerpt = excerpt(head)
+	return out
+}
+
+// redactURL hides a password in the URL's userinfo.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// excerpt turns the start of an answer into one printable line.
+func excerpt(b []byte) string {
+	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(string(b), ""), func(r rune) bool {
+		return unicode.IsSpace(r) || !unicode.IsPrint(r)
+	}), " ")
+}
