@@ -45,15 +45,24 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 		&cobra.Group{ID: "webhooks", Title: "Webhook commands:"},
 		&cobra.Group{ID: "api", Title: "API commands:"},
 	)
-	for _, c := range []*cobra.Command{} {
+	for _, c := range []*cobra.Command{
+		NewCmdRun(f, nil),
+		NewCmdListen(f, nil),
+		NewCmdHistory(f),
+		NewCmdReplay(f, nil),
+		NewCmdEmulator(f, nil),
+	} {
 		c.GroupID = "webhooks"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{} {
+	for _, c := range []*cobra.Command{
+		NewCmdResponses(f),
+		NewCmdModels(f, nil),
+	} {
 		c.GroupID = "api"
 		root.AddCommand(c)
 	}
-	root.AddCommand(NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
+	root.AddCommand(NewCmdDoctor(f), NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
 	return root
 }
 

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// fixedValues are the closed sets shell completion offers for flag values.
+var fixedValues = map[string][]string{
+	"endpoint":          {"responses\tOpenAI Responses (/v1/responses)", "chat\tChat Completions (/v1/chat/completions)", "messages\tAnthropic Messages (/v1/messages)"},
+	"tunnel":            {"auto\tpick from the API URL and NGROK_AUTHTOKEN", "local\tloopback only", "ngrok\tembedded ngrok agent", "public\tyour own tunnel (--public-url)"},
+	"output":            {"events\tNDJSON events", "text\tonly the answer", "payload\tthe webhook payload"},
+	"token":             {"auto\trandom 256-bit token", "none\tno token"},
+	"completion-window": {"asap", "priority", "standard", "flex\tneeds a background response"},
+	"emulator-outcome":  {"completed", "failed", "incomplete", "cancelled"},
+	"outcome":           {"completed", "failed", "incomplete", "cancelled"},
+}
+
+// registerCompletions attaches value completion to whichever of the known
+// flags cmd has; --model completes from the configured models.
+func registerCompletions(cmd *cobra.Command, f *Factory) {
+	for name, values := range fixedValues {
+		if cmd.Flags().Lookup(name) == nil {
+			continue
+		}
+		vals := values
+		_ = cmd.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vals, cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+	if cmd.Flags().Lookup("model") != nil {
+		_ = cmd.RegisterFlagCompletionFunc("model", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			cfg, err := f.Config()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError
+			}
+			return cfg.Models(), cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+}

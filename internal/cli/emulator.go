@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/emulator"
+	"github.com/sailresearch/sail/internal/exitcode"
+)
+
+// EmulatorOptions are the inputs of `sail emulator`.
+type EmulatorOptions struct {
+	Addr            string
+	APIKey          string
+	JSON            bool
+	URLFile         string
+	DeliveryTimeout time.Duration
+	Faults          emulatorFlags
+}
+
+// NewCmdEmulator builds `sail emulator`.
+func NewCmdEmulator(f *Factory, runF func(context.Context, *EmulatorOptions) error) *cobra.Command {
+	o := &EmulatorOptions{}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local Sail-compatible API that sends real completion webhooks",
+		Long: `Serve a Sail-compatible API on loopback: /v1/models, /v1/responses (create,
+get, cancel), /v1/chat/completions and /v1/messages, with completion
+webhooks delivered exactly as Sail documents them (Bearer token, up to
+3 retries, 30 s per attempt, no redirects). Point the OpenAI or Anthropic
+SDKs at it to test your webhook handler offline, including failures the real
+service rarely shows.
+
+Any non-empty API key is accepted unless --api-key is set. Each delivery
+attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
+
+` + emulator.HelpText,
+		Example: `  sail emulator --addr 127.0.0.1:8766
+  export SAIL_API_URL=http://127.0.0.1:8766/v1 SAIL_API_KEY=anything
+
+  # Webhook retries made visible: the first two attempts fail
+  sail emulator --fail-attempts 2 --retry-backoff 200ms
+
+  # Python: OpenAI(base_url="http://127.0.0.1:8766/v1", api_key="anything")`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runEmulator(cmd.Context(), f, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.Addr, "addr", "127.0.0.1:4010", "address to listen on (127.0.0.1:0 picks a free port)")
+	fl.StringVar(&o.APIKey, "api-key", "", "accept only this API key (default: any non-empty key)")
+	fl.BoolVar(&o.JSON, "json", false, "NDJSON on stdout: a ready line, then one line per delivery attempt")
+	fl.StringVar(&o.URLFile, "url-file", "", "write the base URL to this file once listening")
+	fl.DurationVar(&o.DeliveryTimeout, "delivery-timeout", emulator.DefaultDeliveryTimeout, "timeout of each webhook attempt")
+	fl.DurationVar(&o.Faults.Latency, "latency", 0, "time each response spends queued and in progress")
+	fl.StringVar(&o.Faults.Outcome, "outcome", "completed", "terminal status: completed, failed, incomplete or cancelled")
+	fl.BoolVar(&o.Faults.DropWebhook, "drop-webhook", false, "never send webhooks")
+	fl.BoolVar(&o.Faults.DuplicateWebhook, "duplicate-webhook", false, "send every webhook twice")
+	fl.BoolVar(&o.Faults.WrongToken, "wrong-token", false, "send a wrong bearer token")
+	fl.IntVar(&o.Faults.FailAttempts, "fail-attempts", 0, "the first N attempts of each webhook fail like a dropped connection")
+	fl.DurationVar(&o.Faults.WebhookDelay, "webhook-delay", 0, "wait before the first attempt")
+	fl.DurationVar(&o.Faults.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "first retry delay, doubling")
+	registerCompletions(cmd, f)
+	return cmd
+}
+
+func runEmulator(ctx context.Context, f *Factory, o *EmulatorOptions) error {
+	var mu sync.Mutex
+	logAttempt := func(a emulator.Attempt) {
+		mu.Lock()
+		defer mu.Unlock()
+		if o.JSON {
+			b, _ := json.Marshal(struct {
+				Type string `json:"type"`
+				emulator.Attempt
+			}{"attempt", a})
+			fmt.Fprintln(f.IO.Out, string(b))
+			return
+		}
+		result := fmt.Sprintf("%d", a.StatusCode)
+		if a.Err != "" {
+			result = a.Err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%s  webhook %s attempt %d → %s  %s (%s)\n", a.At.Local().Format("15:04:05.000"),
+			a.ResponseID, a.Number, a.URL, result, a.Duration.Round(time.Millisecond))
+	}
+	eo := o.Faults.options(logAttempt)
+	eo.APIKey = o.APIKey
+	eo.DeliveryTimeout = o.DeliveryTimeout
+	if err := (eo).Validate(); err != nil {
+		return exitcode.New(exitcode.Usage, "%v", err)
+	}
+	run, err := emulator.Start(ctx, o.Addr, eo)
+	if err != nil {
+		return err
+	}
+	if o.URLFile != "" {
+		if err := os.WriteFile(o.URLFile, []byte(run.BaseURL+"\n"), 0o600); err != nil {
+			_ = run.Shutdown(context.WithoutCancel(ctx))
+			return fmt.Errorf("write --url-file: %w", err)
+		}
+	}
+	if o.JSON {
+		b, _ := json.Marshal(map[string]string{"type": "ready", "base_url": run.BaseURL, "addr": run.Addr})
+		fmt.Fprintln(f.IO.Out, string(b))
+	} else {
+		fmt.Fprintf(f.IO.Out, "Sail emulator listening on %s\n", run.BaseURL)
+		fmt.Fprintf(f.IO.ErrOut, "  export SAIL_API_URL=%s SAIL_API_KEY=anything\n  Press Ctrl-C to stop.\n", run.BaseURL)
+	}
+	select {
+	case <-ctx.Done():
+	case <-run.Done():
+		if err := run.Err(); err != nil {
+			return fmt.Errorf("emulator stopped: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := run.Shutdown(sctx); err != nil {
+		return fmt.Errorf("emulator shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/buildinfo"
+	"github.com/sailresearch/sail/internal/config"
+	"github.com/sailresearch/sail/internal/emulator"
+	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/store"
+	"github.com/sailresearch/sail/internal/tunnel"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// applyFlags records the flags the user set in cfg, so precedence
+// (flag > env > file > default) is decided in one place.
+func applyFlags(cmd *cobra.Command, cfg *config.Config, flagToKey map[string]string) {
+	for flag, key := range flagToKey {
+		if fl := cmd.Flags().Lookup(flag); fl != nil && fl.Changed {
+			cfg.Set(key, fl.Value.String())
+		}
+	}
+}
+
+func versionShort() string { return buildinfo.Get().Version }
+
+// tunnelFlags are shared by run and listen.
+type tunnelFlags struct {
+	Provider  string
+	Addr      string
+	PublicURL string
+	Domain    string
+	Timeout   time.Duration
+	Server    string // ngrok connect address override (hidden; tests and private ngrok servers)
+	Authtoken string // from NGROK_AUTHTOKEN or the config file, never a flag
+	ProxyURL  string // from HTTPS_PROXY / ALL_PROXY
+}
+
+func (t *tunnelFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&t.Provider, "tunnel", "", "tunnel: auto, local, ngrok or public (default auto)")
+	fl.StringVar(&t.Addr, "addr", "127.0.0.1:0", "local address the receiver listens on (port 0 picks one)")
+	fl.StringVar(&t.PublicURL, "public-url", "", "URL of your own tunnel that forwards to --addr")
+	fl.StringVar(&t.Domain, "domain", "", "reserved ngrok domain, e.g. myapp.ngrok.app")
+	fl.DurationVar(&t.Timeout, "tunnel-timeout", 20*time.Second, "give up connecting the tunnel after this long (exit 5)")
+	fl.StringVar(&t.Server, "ngrok-server-addr", "", "ngrok connect address host:port (default: ngrok's own)")
+	_ = fl.MarkHidden("ngrok-server-addr")
+}
+
+func (t *tunnelFlags) resolve(cfg *config.Config, env config.Env) {
+	t.ProxyURL = tunnel.ProxyFromEnv(env, t.Server)
+	t.Provider = cfg.Get("tunnel")
+	t.PublicURL = cfg.Get("public_url")
+	t.Domain = cfg.Get("ngrok_domain")
+	t.Authtoken = cfg.Get("ngrok_authtoken")
+}
+
+func (t *tunnelFlags) options(provider string, logger *slog.Logger) tunnel.Options {
+	return tunnel.Options{
+		Provider: provider, Addr: t.Addr, PublicURL: t.PublicURL, Authtoken: t.Authtoken,
+		Domain: t.Domain, ConnectTimeout: t.Timeout, Logger: logger, ServerAddr: t.Server, ProxyURL: t.ProxyURL,
+	}
+}
+
+// historyFlags select the delivery history.
+type historyFlags struct {
+	Dir       string
+	NoHistory bool
+	Keep      int
+}
+
+func (h *historyFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&h.Dir, "history-dir", "", "delivery history directory (default $XDG_STATE_HOME/sail/history)")
+	fl.BoolVar(&h.NoHistory, "no-history", false, "keep no delivery history on disk")
+	fl.IntVar(&h.Keep, "history-keep", 1000, "keep the newest N deliveries")
+}
+
+func (h *historyFlags) resolve(cfg *config.Config) { h.Dir = cfg.Get("history_dir") }
+
+// dir is the history directory after defaults.
+func (h *historyFlags) dir(f *Factory) string {
+	if h.Dir != "" {
+		return h.Dir
+	}
+	return filepath.Join(config.StateDir(f.Env), "history")
+}
+
+// open returns the store, or nil with --no-history.
+func (h *historyFlags) open(f *Factory) (*store.Store, error) {
+	if h.NoHistory {
+		return nil, nil
+	}
+	st, err := store.Open(h.dir(f), store.Options{Keep: h.Keep, Now: f.Now, Warn: func(msg string) {
+		fmt.Fprintf(f.IO.ErrOut, "warning: history: %s\n", msg)
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("open delivery history: %w (use --history-dir DIR or --no-history)", err)
+	}
+	return st, nil
+}
+
+// forwardFlags re-post accepted deliveries to the user's app.
+type forwardFlags struct {
+	URL   string
+	Token string
+	Sync  bool
+}
+
+func (w *forwardFlags) register(cmd *cobra.Command, withSync bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&w.URL, "forward-to", "", "re-POST each accepted delivery to this URL (your app)")
+	fl.StringVar(&w.Token, "forward-token", "", "bearer token to send to --forward-to")
+	if withSync {
+		fl.BoolVar(&w.Sync, "forward-sync", false, "answer Sail with your app's status, so Sail's retries reach your app")
+	}
+}
+
+func (w *forwardFlags) forwarder(f *Factory) *webhook.Forwarder {
+	if w.URL == "" {
+		return nil
+	}
+	return &webhook.Forwarder{URL: w.URL, Token: w.Token, Client: noRedirectClient(f.HTTPClient), Timeout: 30 * time.Second}
+}
+
+// replayFunc lets the TUI re-send a delivery to --forward-to (key r).
+func (w *forwardFlags) replayFunc(f *Factory) func(context.Context, event.Delivery) event.Forwarded {
+	fw := w.forwarder(f)
+	if fw == nil {
+		return nil
+	}
+	return func(ctx context.Context, d event.Delivery) event.Forwarded {
+		r := fw.Forward(ctx, d.Body, "application/json")
+		r.RecordID, r.ResponseID = d.RecordID, d.ResponseID
+		return r
+	}
+}
+
+func noRedirectClient(base *http.Client) *http.Client {
+	c := &http.Client{}
+	if base != nil {
+		*c = *base
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// emulatorFlags expose the embedded emulator and its fault knobs on run.
+type emulatorFlags struct {
+	Enabled          bool
+	Latency          time.Duration
+	Outcome          string
+	DropWebhook      bool
+	DuplicateWebhook bool
+	WrongToken       bool
+	FailAttempts     int
+	WebhookDelay     time.Duration
+	RetryBackoff     time.Duration
+}
+
+func (e *emulatorFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&e.Enabled, "emulator", false, "run against an embedded Sail emulator on loopback (no API key needed)")
+	fl.DurationVar(&e.Latency, "emulator-latency", 0, "emulator: time spent queued and in progress each")
+	fl.StringVar(&e.Outcome, "emulator-outcome", "completed", "emulator: completed, failed, incomplete or cancelled")
+	fl.BoolVar(&e.DropWebhook, "emulator-drop-webhook", false, "emulator: never send the webhook")
+	fl.BoolVar(&e.DuplicateWebhook, "emulator-duplicate-webhook", false, "emulator: send the webhook twice")
+	fl.BoolVar(&e.WrongToken, "emulator-wrong-token", false, "emulator: send a wrong bearer token")
+	fl.IntVar(&e.FailAttempts, "emulator-fail-attempts", 0, "emulator: the first N delivery attempts fail like a dropped connection")
+	fl.DurationVar(&e.WebhookDelay, "emulator-webhook-delay", 0, "emulator: wait this long before the first delivery attempt")
+	fl.DurationVar(&e.RetryBackoff, "emulator-retry-backoff", time.Second, "emulator: first retry delay, doubling")
+}
+
+func (e *emulatorFlags) anyWebhookFault() bool {
+	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0
+}
+
+func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
+	return emulator.Options{
+		Latency: e.Latency, Outcome: e.Outcome, DropWebhook: e.DropWebhook, DuplicateWebhook: e.DuplicateWebhook,
+		WrongToken: e.WrongToken, FailAttempts: e.FailAttempts, WebhookDelay: e.WebhookDelay,
+		RetryBackoff: e.RetryBackoff, Log: log,
+	}
+}
+
+// storeOrNil keeps a nil *store.Store from becoming a non-nil interface.
+func storeOrNil(st *store.Store) webhook.Saver {
+	if st == nil {
+		return nil
+	}
+	return st
+}

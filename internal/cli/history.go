@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/render"
+	"github.com/sailresearch/sail/internal/store"
+)
+
+// NewCmdHistory builds `sail history` and `sail history show`.
+func NewCmdHistory(f *Factory) *cobra.Command {
+	var h historyFlags
+	var n int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List received webhook deliveries, newest first",
+		Long: `List the deliveries that sail listen and sail run received, newest first.
+
+History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600).
+Authorization headers and metadata.webhook_token values are redacted before
+anything is written.`,
+		Example: `  sail history
+  sail history -n 5 --json | jq -r .response_id
+  sail history show --last
+  sail history show d_01J... --raw | jq .output`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openHistoryForRead(f, cmd, &h)
+			if err != nil {
+				return err
+			}
+			list, err := st.List(n)
+			if err != nil {
+				return fmt.Errorf("read history: %w", err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(f.IO.Out)
+				for _, s := range list {
+					if err := enc.Encode(s); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(f.IO.ErrOut, "No deliveries yet in %s.\nStart one with: sail run --webhook --emulator \"hi\"\n", h.dir(f))
+				return nil
+			}
+			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tRECEIVED\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
+			for _, s := range list {
+				dup := ""
+				if s.Duplicate {
+					dup = "duplicate"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+					s.HTTPStatus, s.Verdict, orDash(s.ResponseID), orDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	h.registerDir(cmd)
+	cmd.AddCommand(newCmdHistoryShow(f))
+	return cmd
+}
+
+func newCmdHistoryShow(f *Factory) *cobra.Command {
+	var h historyFlags
+	var last, raw bool
+	cmd := &cobra.Command{
+		Use:   "show [ID | --last]",
+		Short: "Show one delivery: metadata, headers and payload",
+		Example: `  sail history show --last
+  sail history show d_01J... --raw > payload.json`,
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeHistoryIDs(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openHistoryForRead(f, cmd, &h)
+			if err != nil {
+				return err
+			}
+			rec, err := pickRecord(st, args, last)
+			if err != nil {
+				return err
+			}
+			if raw {
+				_, err := f.IO.Out.Write(append(rec.Body, '\n'))
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
+				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), orDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
+				rec.Verdict, rec.Duplicate, orDash(rec.ResponseID), orDash(rec.ResponseStatus), orDash(rec.Model), render.HumanBytes(rec.Bytes))
+			fmt.Fprintln(f.IO.Out, "\nheaders:")
+			keys := make([]string, 0, len(rec.Headers))
+			for k := range rec.Headers {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(f.IO.Out, "  %s: %s\n", k, rec.Headers[k])
+			}
+			fmt.Fprintln(f.IO.Out, "\npayload:")
+			writePayload(f.IO.Out, rec.Body, true)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
+	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted)")
+	h.registerDir(cmd)
+	return cmd
+}
+
+func (h *historyFlags) registerDir(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&h.Dir, "history-dir", "", "delivery history directory (default $XDG_STATE_HOME/sail/history)")
+}
+
+func openHistoryForRead(f *Factory, cmd *cobra.Command, h *historyFlags) (*store.Store, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	applyFlags(cmd, cfg, map[string]string{"history-dir": "history_dir"})
+	h.resolve(cfg)
+	return h.open(f)
+}
+
+// pickRecord resolves ID or --last.
+func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error) {
+	switch {
+	case len(args) == 1 && last:
+		return nil, exitcode.New(exitcode.Usage, "give an ID or --last, not both")
+	case len(args) == 1:
+		rec, err := st.Get(args[0])
+		if err != nil {
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("delivery %s: %w", args[0], err), "list ids with: sail history")
+		}
+		return rec, nil
+	case last:
+		rec, err := st.Last()
+		if err != nil {
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("latest delivery: %w", err), "no deliveries yet? try: sail run --webhook --emulator \"hi\"")
+		}
+		return rec, nil
+	}
+	return nil, exitcode.WithHint(exitcode.Usage, errors.New("which delivery?"), "give an ID (see sail history) or --last")
+}
+
+func completeHistoryIDs(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var h historyFlags
+		if d, _ := cmd.Flags().GetString("history-dir"); d != "" {
+			h.Dir = d
+		} else if cfg, err := f.Config(); err == nil {
+			h.resolve(cfg)
+		}
+		st, err := h.open(f)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		list, err := st.List(50)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		out := make([]string, 0, len(list))
+		for _, s := range list {
+			out = append(out, fmt.Sprintf("%s\t%s %s %s", s.ID, s.ReceivedAt.Local().Format("15:04:05"), orDash(s.ResponseID), s.Verdict))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}

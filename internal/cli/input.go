@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sailresearch/sail/internal/exitcode"
+)
+
+// maxPromptBytes bounds a prompt read from stdin or a file.
+const maxPromptBytes = 8 << 20
+
+// readPrompt resolves a PROMPT argument: "-" reads stdin, "@path" reads a
+// file, anything else is the prompt itself.
+func readPrompt(stdin io.Reader, arg string) (string, error) {
+	var data []byte
+	var err error
+	switch {
+	case arg == "-":
+		data, err = io.ReadAll(io.LimitReader(stdin, maxPromptBytes+1))
+		if err != nil {
+			return "", fmt.Errorf("read prompt from stdin: %w", err)
+		}
+	case strings.HasPrefix(arg, "@") && len(arg) > 1:
+		f, oerr := os.Open(arg[1:])
+		if oerr != nil {
+			return "", exitcode.WithHint(exitcode.Usage, fmt.Errorf("read prompt: %w", oerr), "pass the prompt itself, - for stdin, or @FILE for an existing file")
+		}
+		defer f.Close()
+		data, err = io.ReadAll(io.LimitReader(f, maxPromptBytes+1))
+		if err != nil {
+			return "", fmt.Errorf("read prompt from %s: %w", arg[1:], err)
+		}
+	default:
+		data = []byte(arg)
+	}
+	if len(data) > maxPromptBytes {
+		return "", exitcode.New(exitcode.Usage, "prompt is larger than %d MiB", maxPromptBytes>>20)
+	}
+	p := strings.TrimRight(string(data), "\r\n")
+	if strings.TrimSpace(p) == "" {
+		return "", exitcode.WithHint(exitcode.Usage, errors.New("the prompt is empty"), `pass a prompt: sail run --webhook "What is 2+2?"`)
+	}
+	return p, nil
+}
+
+// Metadata limits, as OpenAI (and so Sail) enforce them.
+const (
+	maxMetadataKeys  = 16
+	maxMetadataKey   = 64
+	maxMetadataValue = 512
+)
+
+// reservedMetadata are the keys sail itself sets.
+var reservedMetadata = map[string]bool{"completion_webhook": true, "webhook_token": true}
+
+// ParseMetadata turns repeated --metadata k=v flags into a map, enforcing
+// Sail's limits; reserve counts keys sail will add itself.
+func ParseMetadata(pairs []string, reserve int) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, exitcode.New(exitcode.Usage, "--metadata %q: want key=value", p)
+		}
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "":
+			return nil, exitcode.New(exitcode.Usage, "--metadata %q: the key is empty", p)
+		case len(k) > maxMetadataKey:
+			return nil, exitcode.New(exitcode.Usage, "--metadata key %q is longer than %d characters", k, maxMetadataKey)
+		case len(v) > maxMetadataValue:
+			return nil, exitcode.New(exitcode.Usage, "--metadata %s: the value is longer than %d characters", k, maxMetadataValue)
+		case reservedMetadata[k]:
+			return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("--metadata %s is set by sail itself", k), "use --webhook-url/--webhook-token, or --token with sail run")
+		}
+		if _, dup := out[k]; dup {
+			return nil, exitcode.New(exitcode.Usage, "--metadata %s given twice", k)
+		}
+		out[k] = v
+	}
+	if len(out)+reserve > maxMetadataKeys {
+		return nil, exitcode.New(exitcode.Usage, "too many --metadata keys: %d, and Sail allows %d in all (sail uses %d)", len(out), maxMetadataKeys, reserve)
+	}
+	return out, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// ReplayOptions are the inputs of `sail replay`.
+type ReplayOptions struct {
+	ID      string
+	Last    bool
+	To      string
+	Token   string
+	Timeout time.Duration
+	Store   historyFlags
+}
+
+// NewCmdReplay builds `sail replay`.
+func NewCmdReplay(f *Factory, runF func(context.Context, *ReplayOptions) error) *cobra.Command {
+	o := &ReplayOptions{}
+	cmd := &cobra.Command{
+		Use:   "replay [ID | --last] --to URL",
+		Short: "Re-send a stored delivery to your app",
+		Long: `POST a delivery from the history to URL again, with its body and
+Content-Type, and a bearer token when --token is given. Prints the app's
+status, latency and the start of its answer; exits 1 when the app does not
+answer 2xx.
+
+The stored payload has metadata.webhook_token redacted; pass --token to send
+the Authorization header your app expects.`,
+		Example: `  sail replay --last --to http://localhost:3000/webhooks/sail
+  sail replay d_01J... --to http://localhost:3000/webhooks/sail --token "$WEBHOOK_TOKEN"`,
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeHistoryIDs(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.ID = args[0]
+			}
+			if o.To == "" {
+				return usageError(cmd, errors.New("--to URL is required"))
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			st, err := openHistoryForRead(f, cmd, &o.Store)
+			if err != nil {
+				return err
+			}
+			rec, err := pickRecord(st, args, o.Last)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
+			defer cancel()
+			fw := &webhook.Forwarder{URL: o.To, Token: o.Token, Client: noRedirectClient(f.HTTPClient), Timeout: o.Timeout}
+			ct := rec.Headers["Content-Type"]
+			if ct == "" {
+				ct = "application/json"
+			}
+			res := fw.Forward(ctx, rec.Body, ct)
+			if res.Error != "" {
+				return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s to %s: %s", rec.ID, o.To, res.Error), "is your app running? check --to")
+			}
+			fmt.Fprintf(f.IO.Out, "%s → %s: %d in %.0fms\n", rec.ID, o.To, res.StatusCode, res.LatencyMS)
+			if res.Excerpt != "" {
+				fmt.Fprintf(f.IO.Out, "  %s\n", res.Excerpt)
+			}
+			if res.StatusCode < 200 || res.StatusCode > 299 {
+				return exitcode.New(exitcode.Error, "%s answered %d", o.To, res.StatusCode)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&o.Last, "last", false, "replay the newest delivery")
+	cmd.Flags().StringVar(&o.To, "to", "", "URL to POST the delivery to")
+	cmd.Flags().StringVar(&o.Token, "token", "", "bearer token to send")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "give up after this long")
+	o.Store.registerDir(cmd)
+	return cmd
+}

@@ -1,0 +1,102 @@
+// Package inbox is a webhook endpoint that exists: a tunnel, a webhook
+// receiver, and the HTTP server joining them, opened and closed as one.
+// `sail listen`, `sail run --webhook` and batch runs all receive through it.
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/sailresearch/sail/internal/tunnel"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// Options configures an inbox.
+type Options struct {
+	Tunnel   tunnel.Options
+	Receiver webhook.Options
+}
+
+// Inbox is an open webhook endpoint.
+type Inbox struct {
+	Tunnel   tunnel.Tunnel
+	Receiver *webhook.Receiver
+
+	srv      *http.Server
+	stopped  chan error // receives once if the server stops before Close
+	closeMu  sync.Mutex
+	closed   bool
+	serveEnd chan struct{}
+}
+
+// Open starts the tunnel and serves the receiver on it.
+func Open(ctx context.Context, o Options) (*Inbox, error) {
+	t, err := tunnel.Open(ctx, o.Tunnel)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(t, webhook.NewReceiver(o.Receiver)), nil
+}
+
+// Serve serves r on an already open tunnel.
+func Serve(t tunnel.Tunnel, r *webhook.Receiver) *Inbox {
+	in := &Inbox{
+		Tunnel:   t,
+		Receiver: r,
+		srv:      webhook.NewServer(r),
+		stopped:  make(chan error, 1),
+		serveEnd: make(chan struct{}),
+	}
+	go func() {
+		defer close(in.serveEnd)
+		err := in.srv.Serve(t.Listener())
+		in.closeMu.Lock()
+		closed := in.closed
+		in.closeMu.Unlock()
+		if !closed {
+			if err == nil || errors.Is(err, http.ErrServerClosed) {
+				err = errors.New("listener closed")
+			}
+			in.stopped <- fmt.Errorf("%s tunnel stopped: %w", t.Provider(), err)
+		}
+	}()
+	return in
+}
+
+// URL returns the public URL of path on this inbox.
+func (in *Inbox) URL(path string) string {
+	return strings.TrimRight(in.Tunnel.URL(), "/") + path
+}
+
+// Stopped delivers an error if the tunnel or server stops on its own (for
+// example, the ngrok session dropped). It never fires after Close.
+func (in *Inbox) Stopped() <-chan error { return in.stopped }
+
+// Close drains in-flight requests (bounded by ctx), finishes the receiver's
+// post-ack work and closes the tunnel.
+func (in *Inbox) Close(ctx context.Context) error {
+	in.closeMu.Lock()
+	if in.closed {
+		in.closeMu.Unlock()
+		return nil
+	}
+	in.closed = true
+	in.closeMu.Unlock()
+
+	err := in.srv.Shutdown(ctx)
+	if err != nil {
+		_ = in.srv.Close()
+	}
+	if rerr := in.Receiver.Close(ctx); err == nil {
+		err = rerr
+	}
+	if terr := in.Tunnel.Close(); err == nil && terr != nil && !errors.Is(terr, http.ErrServerClosed) {
+		err = terr
+	}
+	<-in.serveEnd
+	return err
+}

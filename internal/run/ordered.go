@@ -1,0 +1,43 @@
+package run
+
+import (
+	"sync"
+
+	"github.com/sailresearch/sail/internal/event"
+)
+
+// Ordered wraps the sink shared by the receiver and the run so the stream
+// always reads ready → created → delivery: on loopback the webhook can reach
+// the receiver before the create call's own answer reaches us. Delivery and
+// forwarding events are held until Created (or an Error) has gone through.
+func Ordered(next event.Sink) event.Sink {
+	return &ordered{next: next}
+}
+
+type ordered struct {
+	mu       sync.Mutex
+	next     event.Sink
+	released bool
+	held     []event.Event
+}
+
+func (o *ordered) Emit(e event.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.released {
+		switch e.(type) {
+		case event.Delivery, event.Forwarded:
+			o.held = append(o.held, e)
+			return
+		case event.Created, event.Error:
+			o.released = true
+			o.next.Emit(e)
+			for _, h := range o.held {
+				o.next.Emit(h)
+			}
+			o.held = nil
+			return
+		}
+	}
+	o.next.Emit(e)
+}

@@ -1,0 +1,378 @@
+package run
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sailresearch/sail/internal/emulator"
+	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/inbox"
+	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/tunnel"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// harness is an in-process emulator, a client for it, and a local inbox.
+type harness struct {
+	emu    *emulator.Emulator
+	client *sail.Client
+	inbox  *inbox.Inbox
+	events *event.Recorder
+	sink   event.Sink
+}
+
+func newHarness(t *testing.T, eo emulator.Options) *harness {
+	t.Helper()
+	if eo.RetryBackoff == 0 {
+		eo.RetryBackoff = 5 * time.Millisecond
+	}
+	emu, err := emulator.New(eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		emu.Close(ctx)
+		srv.Close()
+	})
+	client, err := sail.New(sail.Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{emu: emu, client: client, events: &event.Recorder{}}
+	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sink = Ordered(h.events)
+	h.inbox = inbox.Serve(tun, webhook.NewReceiver(webhook.Options{Sink: h.sink}))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		h.inbox.Close(ctx)
+	})
+	return h
+}
+
+func (h *harness) options(ep sail.Endpoint) Options {
+	return Options{
+		API:          h.client,
+		Request:      sail.CreateRequest{Endpoint: ep, Model: "moonshotai/Kimi-K2.5", Input: "What is 2+2?"},
+		Webhook:      true,
+		Inbox:        h.inbox,
+		PollInterval: 20 * time.Millisecond,
+		WebhookGrace: 200 * time.Millisecond,
+		Sink:         h.sink,
+	}
+}
+
+func kinds(r *event.Recorder, skip ...event.Kind) string {
+	var out []string
+next:
+	for _, k := range r.Kinds() {
+		for _, s := range skip {
+			if k == s {
+				continue next
+			}
+		}
+		out = append(out, string(k))
+	}
+	return strings.Join(out, " ")
+}
+
+func find[T event.Event](r *event.Recorder) (T, bool) {
+	var zero T
+	for _, e := range r.Events() {
+		if v, ok := e.(T); ok {
+			return v, true
+		}
+	}
+	return zero, false
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestRunVerifiedOnEveryEndpoint(t *testing.T) {
+	for _, ep := range []sail.Endpoint{sail.Responses, sail.Chat, sail.Messages} {
+		t.Run(string(ep), func(t *testing.T) {
+			h := newHarness(t, emulator.Options{})
+			res, err := Run(ctxT(t), h.options(ep))
+			if err != nil {
+				t.Fatalf("Run: %v (events %s)", err, kinds(h.events))
+			}
+			if res.OutputText != "4" || res.Status != "completed" {
+				t.Fatalf("result %+v", res)
+			}
+			if got := kinds(h.events, event.KindStatus, event.KindNotice); got != "ready created delivery verified completed" {
+				t.Fatalf("events: %s", got)
+			}
+			c, _ := find[event.Completed](h.events)
+			if !c.WebhookDelivered || c.WebhookMatchesGet == nil || !*c.WebhookMatchesGet || c.CreateToWebhookMS == nil || c.Source != "webhook" {
+				t.Fatalf("completed: %+v", c)
+			}
+			if strings.Contains(string(res.Payload), `"webhook_token":"`) && !strings.Contains(string(res.Payload), `"webhook_token":"•••"`) {
+				t.Fatalf("token not redacted in payload: %s", res.Payload)
+			}
+		})
+	}
+}
+
+func TestRunEmitsCreatedWithLatency(t *testing.T) {
+	h := newHarness(t, emulator.Options{Latency: 20 * time.Millisecond})
+	if _, err := Run(ctxT(t), h.options(sail.Responses)); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(h.events, event.KindStatus, event.KindNotice); got != "ready created delivery verified completed" {
+		t.Fatalf("events: %s", got)
+	}
+}
+
+func TestRunTokenNoneAndFixed(t *testing.T) {
+	h := newHarness(t, emulator.Options{})
+	o := h.options(sail.Responses)
+	o.Token = TokenNone
+	if _, err := Run(ctxT(t), o); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := find[event.Delivery](h.events)
+	if d.Verdict != event.VerdictNone {
+		t.Fatalf("verdict %q, want none", d.Verdict)
+	}
+	r, _ := find[event.Ready](h.events)
+	if r.TokenMode != TokenNone {
+		t.Fatalf("token mode %q", r.TokenMode)
+	}
+}
+
+func TestRunWrongTokenExit3(t *testing.T) {
+	h := newHarness(t, emulator.Options{WrongToken: true})
+	res, err := Run(ctxT(t), h.options(sail.Responses))
+	if exitcode.Of(err) != exitcode.Verify {
+		t.Fatalf("exit %d (%v), want 3", exitcode.Of(err), err)
+	}
+	if res == nil || res.ID == "" {
+		t.Fatal("no result reported for a rejected delivery")
+	}
+	d, _ := find[event.Delivery](h.events)
+	if d.Verdict != event.VerdictMismatch || d.HTTPStatus != 401 {
+		t.Fatalf("delivery %+v", d)
+	}
+	e, ok := find[event.Error](h.events)
+	if !ok || e.ExitCode != 3 || e.ID == "" {
+		t.Fatalf("error event %+v", e)
+	}
+}
+
+func TestRunDroppedWebhookFallsBackToPoll(t *testing.T) {
+	h := newHarness(t, emulator.Options{DropWebhook: true})
+	res, err := Run(ctxT(t), h.options(sail.Responses))
+	if exitcode.Of(err) != exitcode.Verify || !strings.Contains(err.Error(), "not delivered") {
+		t.Fatalf("err %v", err)
+	}
+	if res.OutputText != "4" {
+		t.Fatalf("result from poll: %+v", res)
+	}
+	c, _ := find[event.Completed](h.events)
+	if c.Source != "poll" || c.WebhookDelivered {
+		t.Fatalf("completed %+v", c)
+	}
+}
+
+func TestRunFailedOutcomeExit6(t *testing.T) {
+	h := newHarness(t, emulator.Options{Outcome: "failed"})
+	_, err := Run(ctxT(t), h.options(sail.Responses))
+	if exitcode.Of(err) != exitcode.ResponseFailed {
+		t.Fatalf("exit %d (%v), want 6", exitcode.Of(err), err)
+	}
+	if _, ok := find[event.Delivery](h.events); !ok {
+		t.Fatal("the webhook of a failed response must still be shown")
+	}
+}
+
+func TestRunDuplicateNotDoubleCounted(t *testing.T) {
+	h := newHarness(t, emulator.Options{DuplicateWebhook: true})
+	o := h.options(sail.Responses)
+	o.Settle = 500 * time.Millisecond
+	if _, err := Run(ctxT(t), o); err != nil {
+		t.Fatal(err)
+	}
+	var first, dup, completed int
+	for _, e := range h.events.Events() {
+		switch e := e.(type) {
+		case event.Delivery:
+			if e.Duplicate {
+				dup++
+			} else {
+				first++
+			}
+		case event.Completed:
+			completed++
+		}
+	}
+	if first != 1 || dup != 1 || completed != 1 {
+		t.Fatalf("first %d dup %d completed %d", first, dup, completed)
+	}
+}
+
+// fakeAPI alters GET so the payload comparison must fail.
+type fakeAPI struct {
+	*sail.Client
+}
+
+func (f fakeAPI) Get(ctx context.Context, id string) (*sail.Response, error) {
+	r, err := f.Client.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Raw = []byte(strings.Replace(string(r.Raw), `"text":"4"`, `"text":"5"`, 1))
+	return r, nil
+}
+
+func TestRunPayloadDiffersFromGet(t *testing.T) {
+	h := newHarness(t, emulator.Options{})
+	o := h.options(sail.Responses)
+	o.API = fakeAPI{h.client}
+	_, err := Run(ctxT(t), o)
+	if exitcode.Of(err) != exitcode.Verify {
+		t.Fatalf("exit %d (%v)", exitcode.Of(err), err)
+	}
+	v, _ := find[event.Verified](h.events)
+	if v.Matches || len(v.Differences) == 0 || !strings.Contains(strings.Join(v.Differences, ","), "text") {
+		t.Fatalf("verified %+v", v)
+	}
+}
+
+func TestRunTimeoutAndInterrupt(t *testing.T) {
+	h := newHarness(t, emulator.Options{Latency: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Run(ctx, h.options(sail.Responses))
+	if exitcode.Of(err) != exitcode.Timeout {
+		t.Fatalf("exit %d (%v), want 124", exitcode.Of(err), err)
+	}
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	o := h.options(sail.Responses)
+	o.CancelOnInterrupt = true
+	var rec event.Recorder
+	o.Sink = event.SinkFunc(func(e event.Event) {
+		rec.Emit(e)
+		if _, ok := e.(event.Created); ok {
+			cancel2()
+		}
+	})
+	_, err = Run(ctx2, o)
+	if exitcode.Of(err) != exitcode.Interrupted {
+		t.Fatalf("exit %d (%v), want 130", exitcode.Of(err), err)
+	}
+	e, _ := find[event.Error](&rec)
+	if e.ID == "" || e.ExitCode != exitcode.Interrupted {
+		t.Fatalf("interrupt event %+v", e)
+	}
+	if !strings.Contains(exitcode.Hint(err), "cancelled") {
+		t.Fatalf("hint %q", exitcode.Hint(err))
+	}
+	got, gerr := h.client.Get(context.Background(), e.ID)
+	if gerr != nil || got.Status != "cancelled" {
+		t.Fatalf("response after --cancel-on-interrupt: %v %v", got, gerr)
+	}
+}
+
+// droppingTunnel is a local tunnel whose listener can be killed, as an
+// ngrok session that drops would.
+type droppingTunnel struct {
+	tunnel.Tunnel
+	once sync.Once
+}
+
+func (d *droppingTunnel) drop() { d.once.Do(func() { d.Tunnel.Listener().Close() }) }
+
+func TestRunTunnelDropFallsBackToPolling(t *testing.T) {
+	h := newHarness(t, emulator.Options{Latency: 50 * time.Millisecond, WebhookDelay: time.Minute})
+	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt := &droppingTunnel{Tunnel: tun}
+	in := inbox.Serve(dt, webhook.NewReceiver(webhook.Options{Sink: h.events}))
+	defer in.Close(context.Background())
+	o := h.options(sail.Responses)
+	o.Inbox = in
+	o.NoPoll = true // the drop must turn polling on by itself
+	o.Sink = event.SinkFunc(func(e event.Event) {
+		h.events.Emit(e)
+		if _, ok := e.(event.Created); ok {
+			dt.drop()
+		}
+	})
+	res, err := Run(ctxT(t), o)
+	if exitcode.Of(err) != exitcode.Verify {
+		t.Fatalf("exit %d (%v), want 3 (webhook not delivered)", exitcode.Of(err), err)
+	}
+	if res.OutputText != "4" {
+		t.Fatalf("result %+v", res)
+	}
+	var warned bool
+	for _, e := range h.events.Events() {
+		if n, ok := e.(event.Notice); ok && n.Level == "warn" && strings.Contains(n.Message, "tunnel stopped") && strings.Contains(n.Message, "polling") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatalf("no notice about the dropped tunnel: %v", h.events.Kinds())
+	}
+}
+
+func TestRunWithoutWebhook(t *testing.T) {
+	h := newHarness(t, emulator.Options{Latency: 10 * time.Millisecond})
+	o := h.options(sail.Responses)
+	o.Webhook, o.Inbox = false, nil
+	res, err := Run(ctxT(t), o)
+	if err != nil || res.OutputText != "4" {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if got := kinds(h.events, event.KindStatus, event.KindNotice); got != "created completed" {
+		t.Fatalf("events %s", got)
+	}
+	if _, ok := find[event.Status](h.events); !ok {
+		t.Fatal("polling reported no status")
+	}
+}
+
+func TestRunCreateErrorKeepsCode(t *testing.T) {
+	h := newHarness(t, emulator.Options{APIKey: "right"})
+	bad, _ := sail.New(sail.Options{BaseURL: h.client.BaseURL(), APIKey: "wrong"})
+	o := h.options(sail.Responses)
+	o.API = bad
+	_, err := Run(ctxT(t), o)
+	if exitcode.Of(err) != exitcode.Config {
+		t.Fatalf("exit %d (%v), want 4", exitcode.Of(err), err)
+	}
+}
+
+func TestOrderedHoldsDeliveriesUntilCreated(t *testing.T) {
+	var rec event.Recorder
+	s := Ordered(&rec)
+	s.Emit(event.Ready{})
+	s.Emit(event.Delivery{Attempt: 1})
+	s.Emit(event.Forwarded{})
+	if got := kinds(&rec); got != "ready" {
+		t.Fatalf("before created: %s", got)
+	}
+	s.Emit(event.Created{})
+	s.Emit(event.Delivery{Attempt: 2})
+	if got := kinds(&rec); got != "ready created delivery forwarded delivery" {
+		t.Fatalf("after created: %s", got)
+	}
+}
