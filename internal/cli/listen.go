@@ -18,6 +18,7 @@ import (
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
+	"github.com/sailresearch/sail/ui"
 )
 
 // ListenOptions are the inputs of `sail listen`.
@@ -123,15 +124,17 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		return err
 	}
 
-	var sink event.Sink
-	var ndjson *render.NDJSON
+	// stdout: NDJSON when it is not a terminal (or --json), log lines when it
+	// is and no TUI owns the screen. The TUI, when used, is on stderr.
+	useTUI := f.IO.StderrTTY && !o.JSON && !o.NoTUI
+	var sinks []event.Sink
 	if o.JSON || !f.IO.StdoutTTY {
-		ndjson = render.NewNDJSON(f.IO.Out, f.Now)
-		sink = ndjson
-	} else {
-		sink = render.NewPlain(f.IO.Out, render.StyleListen, !f.IO.ColorDisabled, f.Now)
+		sinks = append(sinks, render.NewNDJSON(f.IO.Out, f.Now))
+	} else if !useTUI {
+		sinks = append(sinks, render.NewPlain(f.IO.Out, render.StyleListen, !f.IO.ColorDisabled, f.Now))
 	}
-	sink = event.Serial(sink)
+	human := &swapSink{}
+	sink := event.Serial(event.Multi(append(sinks, human)...))
 
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -186,6 +189,18 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	if o.Token != "" {
 		tokenMode = "fixed"
 	}
+	var tuiDone <-chan struct{}
+	if useTUI {
+		tctx, tcancel := context.WithCancel(ctx)
+		prog := ui.Start(tctx, ui.Options{
+			Mode: ui.ModeListen, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
+			NoColor: f.IO.ColorDisabled, Now: f.Now,
+		})
+		human.set(prog)
+		defer prog.Wait()
+		defer tcancel() // runs first: ending listen closes the TUI
+		tuiDone = prog.Done()
+	}
 	sink.Emit(event.Ready{WebhookURL: url, Tunnel: in.Tunnel.Provider(), ListenAddr: in.Tunnel.ListenAddr(), TokenMode: tokenMode, Note: note})
 	if o.URLFile != "" {
 		if err := os.WriteFile(o.URLFile, []byte(url+"\n"), 0o600); err != nil {
@@ -194,6 +209,9 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	}
 
 	select {
+	case <-tuiDone:
+		// q in the TUI is how listening normally ends.
+		return nil
 	case <-accepted:
 		return nil
 	case err := <-in.Stopped():
