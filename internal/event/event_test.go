@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestMarshalRoundTrip(t *testing.T) {
@@ -76,4 +77,48 @@ func TestSinks(t *testing.T) {
 		t.Fatalf("fan-out wrong: %v %v", a.Kinds(), b.Kinds())
 	}
 	Discard.Emit(Status{})
+}
+
+// FuzzEncode checks that whatever text ends up in an event's strings, the
+// NDJSON line is one valid JSON line that decodes back to the same event.
+func FuzzEncode(f *testing.F) {
+	f.Add("ok", "resp_1", "line\nbreak", int64(12))
+	f.Add("\x00\xff", "\u2028", `"quoted"`, int64(-1))
+	f.Fuzz(func(t *testing.T, verdict, id, text string, n int64) {
+		now := time.Unix(1764000000, 0)
+		for _, e := range []Event{
+			Delivery{Verdict: verdict, ResponseID: id, Excerpt: text, Bytes: n, ReceivedAt: now},
+			Completed{ID: id, Status: verdict, OutputText: text},
+			Error{Message: text, Hint: verdict, ID: id},
+		} {
+			line, err := Marshal(e, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.ContainsAny(string(line), "\n\r") {
+				t.Fatalf("line break inside an NDJSON line: %q", line)
+			}
+			back, err := Decode(line)
+			if err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			if back.Kind() != e.Kind() {
+				t.Fatalf("kind %s != %s", back.Kind(), e.Kind())
+			}
+			// Invalid UTF-8 is replaced on the first encoding; from then on
+			// encoding must be stable.
+			again, _ := Marshal(reflect.ValueOf(back).Elem().Interface().(Event), now)
+			back2, err := Decode(again)
+			if err != nil {
+				t.Fatal(err)
+			}
+			third, _ := Marshal(reflect.ValueOf(back2).Elem().Interface().(Event), now)
+			if string(again) != string(third) {
+				t.Fatalf("encoding is not stable:\n%s\n%s", again, third)
+			}
+			if utf8.ValidString(verdict+id+text) && string(again) != string(line) {
+				t.Fatalf("round trip changed valid text:\n%s\n%s", line, again)
+			}
+		}
+	})
 }
