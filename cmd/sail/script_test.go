@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"events":   cmdEvents,
 			"count":    cmdCount,
 			"httpget":  cmdHTTPGet,
+			"sleep":    cmdSleep,
 		},
 	})
 }
@@ -203,4 +204,15 @@ func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	ts.Check(err)
 	fmt.Fprintf(ts.Stdout(), "status %d\n%s\n", resp.StatusCode, b)
+}
+
+// sleep DURATION: give a background command time to get somewhere the
+// script cannot observe (e.g. past a create call).
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }

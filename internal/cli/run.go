@@ -218,7 +218,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	apiURL := o.APIURL
 	apiKey := cfg.Get("api_key")
 	if o.Emu.Enabled {
-		emu, err := emulator.Start(ctx, "127.0.0.1:0", o.Emu.options(nil))
+		// Not bound to ctx: on Ctrl-C the emulator must outlive the run long
+		// enough to answer --cancel-on-interrupt; the defer stops it.
+		emu, err := emulator.Start(context.WithoutCancel(ctx), "127.0.0.1:0", o.Emu.options(nil))
 		if err != nil {
 			return reportEarly(sink, fmt.Errorf("start the embedded emulator: %w", err))
 		}
