@@ -37,3 +37,31 @@ func registerCompletions(cmd *cobra.Command, f *Factory) {
 		})
 	}
 }
+
+// addCompletionExamples creates cobra's completion command now rather than
+// at Execute, so its shells get the Examples every sail command has.
+func addCompletionExamples(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	name := root.Name()
+	examples := map[string]string{
+		"bash": "  # This shell only:\n  source <(" + name + " completion bash)\n\n" +
+			"  # Every new shell (Linux; on macOS: $(brew --prefix)/etc/bash_completion.d/" + name + "):\n" +
+			"  " + name + " completion bash > /etc/bash_completion.d/" + name,
+		"zsh": "  # This shell only:\n  source <(" + name + " completion zsh)\n\n" +
+			"  # Every new shell:\n  " + name + " completion zsh > \"${fpath[1]}/_" + name + "\"",
+		"fish": "  # This shell only:\n  " + name + " completion fish | source\n\n" +
+			"  # Every new shell:\n  " + name + " completion fish > ~/.config/fish/completions/" + name + ".fish",
+		"powershell": "  # This shell only:\n  " + name + " completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  source <(" + name + " completion bash)\n  " + name + " completion zsh > \"${fpath[1]}/_" + name + "\""
+		for _, sh := range c.Commands() {
+			if ex, ok := examples[sh.Name()]; ok && sh.Example == "" {
+				sh.Example = ex
+			}
+		}
+	}
+}

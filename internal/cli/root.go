@@ -63,6 +63,7 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 		root.AddCommand(c)
 	}
 	root.AddCommand(NewCmdDoctor(f), NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
+	addCompletionExamples(root)
 	return root
 }
 
