@@ -69,3 +69,111 @@ func TestHelpShowsExamples(t *testing.T) {
 		}
 	}
 }
+
+// complete asks sail for completions the way the shell scripts do
+// (`sail __complete ARGS… PARTIAL`) and returns the candidates (without
+// descriptions) and the directive line.
+func complete(t *testing.T, env map[string]string, args ...string) ([]string, string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, env, append([]string{"__complete"}, args...)...)
+	if code != 0 {
+		t.Fatalf("__complete %v: exit %d, stderr %q", args, code, errOut)
+	}
+	var got []string
+	directive := ""
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if strings.HasPrefix(l, ":") {
+			directive = l
+			continue
+		}
+		if l != "" {
+			v, _, _ := strings.Cut(l, "\t")
+			got = append(got, v)
+		}
+	}
+	return got, directive
+}
+
+func TestCompleteFixedFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--endpoint", ""}, "responses chat messages"},
+		{[]string{"run", "-e", ""}, "responses chat messages"},
+		{[]string{"responses", "create", "--endpoint", ""}, "responses chat messages"},
+		{[]string{"run", "--tunnel", ""}, "auto local ngrok public"},
+		{[]string{"listen", "--tunnel", ""}, "auto local ngrok public"},
+		{[]string{"run", "--output", ""}, "events text payload"},
+		{[]string{"run", "--emulator-outcome", ""}, "completed failed incomplete cancelled"},
+		{[]string{"emulator", "--outcome", ""}, "completed failed incomplete cancelled"},
+		{[]string{"run", "--completion-window", ""}, "asap priority standard flex"},
+	} {
+		got, dir := complete(t, nil, tc.args...)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%v: got %q, want %q", tc.args, got, tc.want)
+		}
+		// Value flags never fall back to file names.
+		if dir != ":4" {
+			t.Errorf("%v: directive %q, want :4 (no file completion)", tc.args, dir)
+		}
+	}
+}
+
+func TestCompleteModels(t *testing.T) {
+	got, _ := complete(t, nil, "run", "--model", "")
+	if len(got) < 6 || got[0] != "moonshotai/Kimi-K2.5" || !contains(got, "zai-org/GLM-5") {
+		t.Errorf("default models: %q", got)
+	}
+	env := map[string]string{"SAIL_MODELS": "acme/small, acme/large"}
+	for _, args := range [][]string{{"run", "--model", ""}, {"run", "-m", ""}, {"responses", "create", "--model", ""}} {
+		got, dir := complete(t, env, args...)
+		if strings.Join(got, " ") != "acme/small acme/large" || dir != ":4" {
+			t.Errorf("%v with SAIL_MODELS: got %q %s", args, got, dir)
+		}
+	}
+}
+
+// TestCompleteHistoryIDs records a real delivery (sail run --webhook
+// against the embedded emulator) and expects its id to be offered by
+// replay and history show.
+func TestCompleteHistoryIDs(t *testing.T) {
+	state := t.TempDir()
+	env := map[string]string{"XDG_STATE_HOME": state}
+	if code, _, errOut := runCLI(t, env, "run", "--webhook", "--emulator", "--json", "What is 2+2?"); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	code, out, _ := runCLI(t, env, "history", "--json")
+	var id string
+	if code == 0 {
+		if _, rest, ok := strings.Cut(out, `"id":"`); ok {
+			id, _, _ = strings.Cut(rest, `"`)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no id in history --json: %q", out)
+	}
+	for _, args := range [][]string{{"replay", ""}, {"history", "show", ""}, {"replay", "--to", "http://127.0.0.1:1/", ""}} {
+		got, dir := complete(t, env, args...)
+		if len(got) != 1 || got[0] != id || dir != ":4" {
+			t.Errorf("%v: got %q %s, want [%s] :4", args, got, dir, id)
+		}
+	}
+	// Only one ID is taken: nothing more after it.
+	if got, _ := complete(t, env, "replay", id, ""); len(got) != 0 {
+		t.Errorf("second argument offered %q", got)
+	}
+	// --history-dir points completion elsewhere.
+	if got, _ := complete(t, env, "replay", "--history-dir", t.TempDir(), ""); len(got) != 0 {
+		t.Errorf("empty --history-dir offered %q", got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
