@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/sailresearch/sail/bench/internal/fixture"
+	"github.com/sailresearch/sail/bench/internal/loadgen"
+)
+
+// CLI is part 4: wall time of the built binary, N runs of each command,
+// interleaved.
+type CLI struct {
+	Runs          int     `json:"runs"`
+	VersionP50ms  float64 `json:"version_p50_ms"`
+	VersionP95ms  float64 `json:"version_p95_ms"`
+	CompletedP50  float64 `json:"run_completed_p50_ms"` // process start → "completed" event read
+	CompletedP95  float64 `json:"run_completed_p95_ms"`
+	ExitP50ms     float64 `json:"run_exit_p50_ms"` // process start → exit (includes --settle)
+	Verified      int     `json:"verified"`        // runs that exited 0 with the webhook delivered and matching GET
+	VersionRSSKiB int64   `json:"version_maxrss_kib"`
+	RunRSSKiB     int64   `json:"run_maxrss_kib"`
+	FirstError    string  `json:"first_error,omitempty"`
+}
+
+// sailEnv isolates the binary from the user's config, history and keys.
+func (c *config) sailEnv() []string {
+	home := filepath.Join(c.tmp, "home")
+	return []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + c.tmp,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"NO_COLOR=1", "TERM=dumb",
+	}
+}
+
+func maxRSS(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
+	}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss // KiB on Linux
+	}
+	return 0
+}
+
+// cliLatency is part 4.
+func (c *config) cliLatency(ctx context.Context, res *Results) error {
+	if c.sailBin == "" {
+		return errors.New("sail was not built")
+	}
+	out := CLI{Runs: c.cliRuns}
+	var version, completed, exited []time.Duration
+	// One unmeasured round first: page cache, history directory creation.
+	for i := -1; i < c.cliRuns; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		v, rss, err := c.sailVersion(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := c.sailRunOnce(ctx)
+		if err != nil && out.FirstError == "" {
+			out.FirstError = err.Error()
+		}
+		if i < 0 {
+			continue
+		}
+		version = append(version, v)
+		out.VersionRSSKiB = max(out.VersionRSSKiB, rss)
+		out.RunRSSKiB = max(out.RunRSSKiB, r.rss)
+		if err == nil {
+			completed = append(completed, r.completed)
+			exited = append(exited, r.exit)
+			if r.verified {
+				out.Verified++
+			}
+		}
+	}
+	slices.Sort(version)
+	slices.Sort(completed)
+	slices.Sort(exited)
+	out.VersionP50ms, out.VersionP95ms = ms(loadgen.Percentile(version, 50)), ms(loadgen.Percentile(version, 95))
+	out.CompletedP50, out.CompletedP95 = ms(loadgen.Percentile(completed, 50)), ms(loadgen.Percentile(completed, 95))
+	out.ExitP50ms = ms(loadgen.Percentile(exited, 50))
+	res.CLI = &out
+	return nil
+}
+
+func (c *config) sailVersion(ctx context.Context) (time.Duration, int64, error) {
+	cmd := exec.CommandContext(ctx, c.sailBin, "version")
+	cmd.Env = c.sailEnv()
+	t0 := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("sail version: %w: %s", err, tail(out, 500))
+	}
+	return time.Since(t0), maxRSS(cmd.ProcessState), nil
+}
+
+type runTiming struct {
+	completed, exit time.Duration
+	verified        bool
+	rss             int64
+}
+
+// sailRunOnce times `sail run --webhook --emulator --json` from process
+// start to the completed event on stdout, and to exit.
+func (c *config) sailRunOnce(ctx context.Context) (runTiming, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.sailBin, "run", "--webhook", "--emulator", "--json", "What is 2+2? Reply with just the number.")
+	cmd.Env = c.sailEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return runTiming{}, err
+	}
+	var t runTiming
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return t, fmt.Errorf("start sail run: %w", err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var last struct {
+		Type              string `json:"type"`
+		WebhookDelivered  bool   `json:"webhook_delivered"`
+		WebhookMatchesGet *bool  `json:"webhook_matches_get"`
+		Source            string `json:"source"`
+	}
+	for sc.Scan() {
+		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
+			continue
+		}
+		if last.Type == "completed" && t.completed == 0 {
+			t.completed = time.Since(t0)
+			t.verified = last.WebhookDelivered && last.WebhookMatchesGet != nil && *last.WebhookMatchesGet && last.Source == "webhook"
+		}
+	}
+	err = cmd.Wait()
+	t.exit = time.Since(t0)
+	t.rss = maxRSS(cmd.ProcessState)
+	if err != nil {
+		return t, fmt.Errorf("sail run --webhook --emulator: %w: %s", err, tail(stderr.Bytes(), 500))
+	}
+	if t.completed == 0 {
+		return t, errors.New("sail run --webhook --emulator printed no completed event")
+	}
+	return t, nil
+}
+
+// Batch is part 5: one batch run.
+type Batch struct {
+	Items       int     `json:"items"`
+	Concurrency int     `json:"concurrency"`
+	Results     int     `json:"results"`  // result lines written
+	Verified    int     `json:"verified"` // verdict ok and exit_code 0
+	ExitCode    int     `json:"exit_code"`
+	WallMs      float64 `json:"wall_ms"`
+	ItemsPerSec float64 `json:"items_per_s"`
+	P50ms       int64   `json:"create_to_webhook_p50_ms"`
+	P95ms       int64   `json:"create_to_webhook_p95_ms"`
+	MaxMs       int64   `json:"create_to_webhook_max_ms"`
+	MaxRSSKiB   int64   `json:"maxrss_kib"`
+	Error       string  `json:"error,omitempty"`
+}
+
+const batchConcurrency = 64
+
+// batch is part 5.
+func (c *config) batch(ctx context.Context, res *Results) error {
+	if c.sailBin == "" {
+		return errors.New("sail was not built")
+	}
+	for _, n := range c.batchSizes {
+		b, err := c.batchRun(ctx, n)
+		if err != nil {
+			return err
+		}
+		res.Batch = append(res.Batch, b)
+		c.logf("  %d items: %.0f items/s, %d verified, maxrss %d KiB", n, b.ItemsPerSec, b.Verified, b.MaxRSSKiB)
+	}
+	return nil
+}
+
+func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
+	b := Batch{Items: n, Concurrency: batchConcurrency}
+	items := filepath.Join(c.tmp, fmt.Sprintf("items-%d.jsonl", n))
+	results := filepath.Join(c.tmp, fmt.Sprintf("results-%d.jsonl", n))
+	if err := os.WriteFile(items, fixture.Items(n), 0o600); err != nil {
+		return b, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.sailBin, "run", "--webhook", "--emulator", "-f", items,
+		"--concurrency", fmt.Sprint(batchConcurrency), "-o", results)
+	cmd.Env = c.sailEnv()
+	stderr := &capped{max: 8 << 10}
+	cmd.Stderr = stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	b.WallMs = ms(wall)
+	b.MaxRSSKiB = maxRSS(cmd.ProcessState)
+	if cmd.ProcessState != nil {
+		b.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	if err != nil {
+		b.Error = fmt.Sprintf("%v: %s", err, tail(stderr.Bytes(), 400))
+	}
+	f, err := os.Open(results)
+	if err != nil {
+		b.Error += fmt.Sprintf("; no results: %v", err)
+		return b, nil
+	}
+	defer f.Close()
+	var lat []int64
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var r struct {
+			Verdict           string `json:"verdict"`
+			ExitCode          int    `json:"exit_code"`
+			CreateToWebhookMS *int64 `json:"create_to_webhook_ms"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			b.Error += "; bad result line: " + err.Error()
+			continue
+		}
+		b.Results++
+		if r.Verdict == "ok" && r.ExitCode == 0 {
+			b.Verified++
+		}
+		if r.CreateToWebhookMS != nil {
+			lat = append(lat, *r.CreateToWebhookMS)
+		}
+	}
+	slices.Sort(lat)
+	b.P50ms, b.P95ms, b.MaxMs = loadgen.Percentile(lat, 50), loadgen.Percentile(lat, 95), loadgen.Percentile(lat, 100)
+	b.ItemsPerSec = float64(b.Verified) / wall.Seconds()
+	return b, nil
+}
+
+// capped keeps the last max bytes written to it.
+type capped struct {
+	max int
+	buf []byte
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	if len(c.buf) > 2*c.max {
+		c.buf = append(c.buf[:0], c.buf[len(c.buf)-c.max:]...)
+	}
+	return len(p), nil
+}
+
+func (c *capped) Bytes() []byte { return c.buf }

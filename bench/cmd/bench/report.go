@@ -1,0 +1,341 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Results is everything one run measured.
+type Results struct {
+	Machine        Machine         `json:"machine"`
+	Command        string          `json:"command"`
+	Quick          bool            `json:"quick"`
+	Duration       string          `json:"duration"`
+	BinaryBytes    int64           `json:"binary_bytes"`
+	Receiver       []Cell          `json:"receiver"`
+	ReceiverChecks []ReceiverCheck `json:"receiver_checks"`
+	Big            []BigPayload    `json:"big_payload"`
+	Dispatch       []Dispatch      `json:"dispatch"`
+	CLI            *CLI            `json:"cli,omitempty"`
+	Batch          []Batch         `json:"batch"`
+	Micro          []Micro         `json:"micro"`
+	MicroCommand   string          `json:"micro_command,omitempty"`
+	MicroMissing   []string        `json:"micro_missing,omitempty"`
+	Problems       []string        `json:"problems,omitempty"`
+}
+
+// Targets from the project's issues.
+const (
+	targetVsBare       = 0.8
+	targetVsPython     = 10.0
+	targetP99ms        = 10.0
+	targetGrowthMiB    = 64.0
+	targetDispatch     = 2000.0
+	targetCompletedMs  = 300.0
+	targetItemsPerSec  = 500.0
+	targetBatchRSSMB   = 150.0
+	flatRSSGrowthLimit = 1.25 // 10× the items may cost at most 25% more peak RSS
+)
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+func (r *Results) cell(target string, size, conc int) (Cell, bool) {
+	for _, c := range r.Receiver {
+		if c.Target == target && c.Payload == size && c.Concurrency == conc {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+func sizeName(b int) string {
+	switch {
+	case b >= 1<<20 && b%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", b>>20)
+	case b >= 1<<10 && b%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", b>>10)
+	}
+	return fmt.Sprintf("%d B", b)
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+// Markdown renders the generated section of BENCHMARKS.md: targets with
+// ratios first, then the absolute numbers.
+func (r *Results) Markdown() string {
+	var b strings.Builder
+	p := func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }
+	m := r.Machine
+	p("Measured %s on %d CPUs (%s), %s, %s, kernel %s, %s; commit %s. Command: `%s` (took %s).",
+		m.Date, m.CPUs, m.CPUModel, m.GoVersion, m.OS, m.Kernel, m.Python, m.Commit, r.Command, r.Duration)
+	if r.Quick {
+		p(" **-quick run: short bounds, numbers are rough.**")
+	}
+	p("\n\n### Targets\n\n")
+	p("| measure | result | baseline (same run) | ratio | target | |\n|---|---|---|---|---|---|\n")
+	r.targetRows(p)
+
+	if len(r.Receiver) > 0 {
+		p("\n### 1. Webhook receiver throughput and latency\n\n")
+		p("Closed loop of N workers (one keep-alive connection each) sending distinct payloads; " +
+			"receiver = sail's `webhook.Receiver` with token check and history on (store in a temp dir), served by `webhook.NewServer`; " +
+			"bare = a `net/http` handler that reads the body into memory and answers 200, same server settings; " +
+			"python = `bench/listener.py` (Sail's example, single-threaded, HTTP/1.0). Each Go cell is the median-throughput round of several alternating rounds.\n\n")
+		p("| payload | conc. | receiver req/s | bare req/s | ×bare | python req/s | ×python | receiver p50 / p99 ms | bare p50 / p99 ms | python p50 / p99 ms |\n")
+		p("|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, size := range payloadSizes {
+			for _, conc := range concurrency {
+				rc, ok1 := r.cell("receiver", size, conc)
+				bc, ok2 := r.cell("bare", size, conc)
+				if !ok1 || !ok2 {
+					continue
+				}
+				pc, okp := r.cell("python", size, conc)
+				py, xpy, pylat := "–", "–", "–"
+				if okp {
+					py = fmt.Sprintf("%.0f", pc.RPS)
+					if pc.Failed+pc.Unfinished > 0 {
+						py += fmt.Sprintf(" (%d failed, %d cut off)", pc.Failed, pc.Unfinished)
+					}
+					if pc.RPS > 0 {
+						xpy = fmt.Sprintf("%.1f×", rc.RPS/pc.RPS)
+					}
+					pylat = fmt.Sprintf("%.2f / %.1f", pc.P50ms, pc.P99ms)
+				}
+				p("| %s | %d | %.0f%s | %.0f%s | %.2f× | %s | %s | %.2f / %.2f | %.2f / %.2f | %s |\n",
+					sizeName(size), conc, rc.RPS, failNote(rc), bc.RPS, failNote(bc), rc.RPS/bc.RPS, py, xpy,
+					rc.P50ms, rc.P99ms, bc.P50ms, bc.P99ms, pylat)
+			}
+		}
+		for _, k := range r.ReceiverChecks {
+			p("\nReceiver bookkeeping, %s: %d answered 2xx, %d delivery events, %d verified (token ok), %d stored, %d rejected, %d duplicates — %s; peak RSS %.1f MiB.",
+				sizeName(k.Payload), k.Answered2xx, k.Delivered, k.VerifiedOK, k.Stored, k.Rejected, k.Duplicates,
+				map[bool]string{true: "consistent", false: "**inconsistent**"}[k.OK()], mib(k.PeakRSSKiB))
+		}
+		p("\n")
+	}
+
+	if len(r.Big) > 0 {
+		p("\n### 2. 30 MiB payload, peak RSS growth of the server process\n\n")
+		p("VmHWM reset (clear_refs) after start-up and GC; growth = VmHWM after the deliveries − VmRSS before.\n\n")
+		p("| target | deliveries | accepted | RSS before MiB | peak MiB | growth MiB | slowest ms |\n|---|---|---|---|---|---|---|\n")
+		for _, g := range r.Big {
+			acc := fmt.Sprintf("%d", g.Accepted)
+			if g.Target == "receiver" {
+				acc += fmt.Sprintf(" (%d verified, %d stored)", g.VerifiedOK, g.Stored)
+			}
+			p("| %s | %d × %s | %s | %.1f | %.1f | %.1f | %.0f |\n", g.Target, g.Deliveries, sizeName(g.Bytes), acc,
+				mib(g.RSSBeforeKiB), mib(g.PeakKiB), mib(g.GrowthKiB), g.LatencyMs)
+		}
+	}
+
+	if len(r.Dispatch) > 0 {
+		p("\n### 3. Emulator webhook dispatch\n\n")
+		p("Background creates straight into the emulator's handler (8 goroutines, latency 0, no retries); deliveries over loopback; " +
+			"timed from the first create to the last 2xx.\n\n")
+		p("| to | deliveries | ok | failed | payload B | elapsed ms | deliveries/s |\n|---|---|---|---|---|---|---|\n")
+		for _, d := range r.Dispatch {
+			to := d.Target
+			if d.Target == "receiver" {
+				to += fmt.Sprintf(" (%d verified, %d stored)", d.VerifiedOK, d.Stored)
+			}
+			p("| %s | %d | %d | %d | %d | %.0f | %.0f |\n", to, d.Deliveries, d.OK, d.Failed, d.PayloadBytes, d.ElapsedMs, d.PerSecond)
+		}
+	}
+
+	if c := r.CLI; c != nil {
+		p("\n### 4. CLI start → completed\n\n")
+		p("%d runs each, interleaved, of the stripped binary (`go build -ldflags \"-s -w\" -trimpath`, %.1f MiB); fresh HOME/XDG dirs, history on.\n\n",
+			c.Runs, float64(r.BinaryBytes)/(1<<20))
+		p("| command | p50 ms | p95 ms | max RSS MiB |\n|---|---|---|---|\n")
+		p("| `sail version` (start → exit) | %.1f | %.1f | %.1f |\n", c.VersionP50ms, c.VersionP95ms, mib(c.VersionRSSKiB))
+		p("| `sail run --webhook --emulator --json` (start → `completed` event) | %.1f | %.1f | %.1f |\n", c.CompletedP50, c.CompletedP95, mib(c.RunRSSKiB))
+		p("| same, start → exit (includes `--settle` 200 ms) | %.1f | | |\n", c.ExitP50ms)
+		p("\n%d of %d runs verified (webhook delivered, matches GET).", c.Verified, c.Runs)
+		if c.FirstError != "" {
+			p(" First error: `%s`", oneLine(c.FirstError))
+		}
+		p("\n")
+	}
+
+	if len(r.Batch) > 0 {
+		p("\n### 5. Batch\n\n`sail run --webhook --emulator -f items.jsonl --concurrency %d -o results.jsonl`, emulator latency 0.\n\n", batchConcurrency)
+		p("| items | results | verified | exit | wall s | items/s | create→webhook p50 / p95 / max ms | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n")
+		for _, x := range r.Batch {
+			p("| %d | %d | %d | %d | %.2f | %.0f | %d / %d / %d | %.1f |\n", x.Items, x.Results, x.Verified, x.ExitCode,
+				x.WallMs/1000, x.ItemsPerSec, x.P50ms, x.P95ms, x.MaxMs, mib(x.MaxRSSKiB))
+		}
+		for _, x := range r.Batch {
+			if x.Error != "" {
+				p("\n%d items: `%s`", x.Items, oneLine(x.Error))
+			}
+		}
+		p("\n")
+	}
+
+	if len(r.Micro) > 0 || r.MicroCommand != "" {
+		p("\n### Go microbenchmarks\n\n`%s`\n\n", r.MicroCommand)
+		p("| package | benchmark | metrics |\n|---|---|---|\n")
+		for _, mb := range r.Micro {
+			var parts []string
+			for _, u := range mb.Order {
+				parts = append(parts, mb.Metrics[u]+" "+u)
+			}
+			p("| %s | %s | %s |\n", mb.Package, mb.Name, strings.Join(parts, ", "))
+		}
+		if len(r.MicroMissing) > 0 {
+			p("\nNot found: %s.\n", strings.Join(r.MicroMissing, ", "))
+		}
+	}
+
+	if len(r.Problems) > 0 {
+		p("\n### Problems in this run\n\n")
+		for _, pr := range r.Problems {
+			p("- %s\n", strings.ReplaceAll(strings.TrimSpace(pr), "\n", "\n  "))
+		}
+	}
+	return b.String()
+}
+
+func failNote(c Cell) string {
+	if c.Failed+c.Unfinished == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d failed)", c.Failed+c.Unfinished)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return strings.ReplaceAll(s, "`", "'")
+}
+
+// targetRows writes one row per target: the worst case where a target
+// covers several cells.
+func (r *Results) targetRows(p func(string, ...any)) {
+	if len(r.Receiver) > 0 {
+		var worstBare, worstPy *worst
+		for _, size := range payloadSizes {
+			for _, conc := range concurrency {
+				rc, ok1 := r.cell("receiver", size, conc)
+				bc, ok2 := r.cell("bare", size, conc)
+				if ok1 && ok2 && bc.RPS > 0 {
+					x := rc.RPS / bc.RPS
+					if worstBare == nil || x < worstBare.ratio {
+						worstBare = &worst{x, rc, bc}
+					}
+				}
+				pc, ok3 := r.cell("python", size, conc)
+				if ok1 && ok3 && pc.RPS > 0 {
+					x := rc.RPS / pc.RPS
+					if worstPy == nil || x < worstPy.ratio {
+						worstPy = &worst{x, rc, pc}
+					}
+				}
+			}
+		}
+		if w := worstBare; w != nil {
+			p("| receiver throughput, worst of 6 cells (%s, conc. %d) | %.0f req/s | bare handler %.0f req/s | **%.2f×** | ≥ %.1f× | %s |\n",
+				sizeName(w.rc.Payload), w.rc.Concurrency, w.rc.RPS, w.bc.RPS, w.ratio, targetVsBare, verdict(w.ratio >= targetVsBare))
+		}
+		if w := worstPy; w != nil {
+			p("| receiver throughput vs Python, worst of 6 cells (%s, conc. %d) | %.0f req/s | Python listener %.0f req/s | **%.1f×** | ≥ %.0f× | %s |\n",
+				sizeName(w.rc.Payload), w.rc.Concurrency, w.rc.RPS, w.bc.RPS, w.ratio, targetVsPython, verdict(w.ratio >= targetVsPython))
+		}
+		for _, size := range payloadSizes {
+			rc, ok1 := r.cell("receiver", size, 50)
+			bc, ok2 := r.cell("bare", size, 50)
+			if ok1 && ok2 {
+				p("| receiver p99 latency, %s, conc. 50 | %.2f ms | bare handler %.2f ms | %.2f× | < %.0f ms | %s |\n",
+					sizeName(size), rc.P99ms, bc.P99ms, safeDiv(rc.P99ms, bc.P99ms), targetP99ms, verdict(rc.P99ms < targetP99ms && rc.OK > 0))
+			}
+		}
+		all := len(r.ReceiverChecks) > 0
+		for _, k := range r.ReceiverChecks {
+			all = all && k.OK()
+		}
+		p("| every 2xx verified and stored by the receiver | %s | | | all | %s |\n", map[bool]string{true: "yes", false: "no"}[all], verdict(all))
+	}
+	var bare, rcv *BigPayload
+	for i := range r.Big {
+		switch r.Big[i].Target {
+		case "bare":
+			bare = &r.Big[i]
+		case "receiver":
+			rcv = &r.Big[i]
+		}
+	}
+	if rcv != nil {
+		base, ratio := "–", "–"
+		if bare != nil {
+			base = fmt.Sprintf("bare handler %.1f MiB", mib(bare.GrowthKiB))
+			ratio = fmt.Sprintf("%.2f×", safeDiv(float64(rcv.GrowthKiB), float64(bare.GrowthKiB)))
+		}
+		ok := mib(rcv.GrowthKiB) < targetGrowthMiB && rcv.Accepted == rcv.Deliveries && rcv.Stored == int64(rcv.Deliveries)
+		p("| 30 MiB payload: receiver peak RSS growth (%d of %d accepted) | %.1f MiB | %s | %s | < %.0f MiB | %s |\n",
+			rcv.Accepted, rcv.Deliveries, mib(rcv.GrowthKiB), base, ratio, targetGrowthMiB, verdict(ok))
+	}
+	var dBare, dRcv *Dispatch
+	for i := range r.Dispatch {
+		switch r.Dispatch[i].Target {
+		case "bare":
+			dBare = &r.Dispatch[i]
+		case "receiver":
+			dRcv = &r.Dispatch[i]
+		}
+	}
+	if dRcv != nil {
+		base, ratio := "–", "–"
+		if dBare != nil {
+			base = fmt.Sprintf("to bare handler %.0f/s", dBare.PerSecond)
+			ratio = fmt.Sprintf("%.2f×", safeDiv(dRcv.PerSecond, dBare.PerSecond))
+		}
+		ok := dRcv.PerSecond >= targetDispatch && dRcv.OK == int64(dRcv.Deliveries)
+		p("| emulator dispatch to the receiver (%d of %d ok) | %.0f deliveries/s | %s | %s | ≥ %.0f/s | %s |\n",
+			dRcv.OK, dRcv.Deliveries, dRcv.PerSecond, base, ratio, targetDispatch, verdict(ok))
+	}
+	if c := r.CLI; c != nil {
+		ok := c.CompletedP50 > 0 && c.CompletedP50 < targetCompletedMs && c.Verified == c.Runs
+		p("| `sail run --webhook --emulator` start → completed, p50 (p95 %.0f ms; %d/%d verified) | %.0f ms | `sail version` %.1f ms | %.1f× | < %.0f ms | %s |\n",
+			c.CompletedP95, c.Verified, c.Runs, c.CompletedP50, c.VersionP50ms, safeDiv(c.CompletedP50, c.VersionP50ms), targetCompletedMs, verdict(ok))
+	}
+	if r.BinaryBytes > 0 {
+		p("| stripped binary size | %.1f MiB | | | (reported) | |\n", float64(r.BinaryBytes)/(1<<20))
+	}
+	if len(r.Batch) > 0 {
+		first, last := r.Batch[0], r.Batch[len(r.Batch)-1]
+		for _, x := range r.Batch {
+			all := x.Verified == x.Items && x.Results == x.Items
+			p("| batch %d items: throughput (%d/%d verified) | %.0f items/s | | | ≥ %.0f items/s, all verified | %s |\n",
+				x.Items, x.Verified, x.Items, x.ItemsPerSec, targetItemsPerSec, verdict(all && x.ItemsPerSec >= targetItemsPerSec))
+			p("| batch %d items: create→webhook p95 | %d ms | | | (reported) | |\n", x.Items, x.P95ms)
+		}
+		if len(r.Batch) > 1 {
+			growth := safeDiv(float64(last.MaxRSSKiB), float64(first.MaxRSSKiB))
+			mb := float64(last.MaxRSSKiB) * 1024 / 1e6
+			p("| batch %d items: peak RSS | %.0f MB | %d items: %.0f MB | %.2f× | < %.0f MB and flat (≤ %.2f×) | %s |\n",
+				last.Items, mb, first.Items, float64(first.MaxRSSKiB)*1024/1e6, growth, targetBatchRSSMB, flatRSSGrowthLimit,
+				verdict(last.MaxRSSKiB > 0 && mb < targetBatchRSSMB && growth <= flatRSSGrowthLimit))
+		}
+	}
+}
+
+// worst is the cell with the lowest ratio of receiver to baseline (bc).
+type worst struct {
+	ratio  float64
+	rc, bc Cell
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}

@@ -1,0 +1,70 @@
+// Package procstat reads a process's resident memory from Linux's
+// /proc/<pid>/status: VmRSS (now) and VmHWM (the peak, "high water mark").
+package procstat
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Mem is resident memory in KiB.
+type Mem struct {
+	RSSKiB int64 `json:"vm_rss_kib"`
+	HWMKiB int64 `json:"vm_hwm_kib"`
+}
+
+// Self reads the calling process's memory.
+func Self() (Mem, error) { return read("/proc/self/status") }
+
+func read(path string) (Mem, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Mem{}, fmt.Errorf("read memory from %s: %w (procstat needs Linux's /proc)", path, err)
+	}
+	return Parse(b)
+}
+
+// Parse extracts VmRSS and VmHWM from the text of a status file.
+func Parse(status []byte) (Mem, error) {
+	var m Mem
+	var seen int
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (key != "VmRSS" && key != "VmHWM") {
+			continue
+		}
+		f := strings.Fields(val)
+		if len(f) != 2 || f[1] != "kB" {
+			return Mem{}, fmt.Errorf("parse %s: unexpected value %q", key, val)
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return Mem{}, fmt.Errorf("parse %s: %w", key, err)
+		}
+		if key == "VmRSS" {
+			m.RSSKiB = n
+		} else {
+			m.HWMKiB = n
+		}
+		seen++
+	}
+	if seen != 2 {
+		return Mem{}, fmt.Errorf("parse status: VmRSS and VmHWM not both present")
+	}
+	return m, nil
+}
+
+// ResetPeak sets the calling process's VmHWM back to its current RSS
+// (writing 5 to clear_refs, Linux ≥ 4.0), so that a later VmHWM is the peak
+// of what happened in between.
+func ResetPeak() error {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak RSS: %w", err)
+	}
+	return nil
+}
