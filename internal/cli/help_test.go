@@ -177,3 +177,28 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestUnknownSubcommandOfGroup: a typo under a command group is a usage
+// error (exit 2) naming the group, not its help with exit 0.
+func TestUnknownSubcommandOfGroup(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"responses", "gte", "resp_1"}, `unknown command "gte" for "sail responses"; did you mean "get"?`},
+		{[]string{"r", "bogus"}, `unknown command "bogus" for "sail responses"`},
+		{[]string{"config", "shw"}, `did you mean "show"?`},
+		{[]string{"completion", "zhs"}, `unknown command "zhs" for "sail completion"`},
+	} {
+		code, out, errOut := runCLI(t, nil, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "--help") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	// The group alone, or with --help, still shows its help.
+	for _, args := range [][]string{{"responses"}, {"responses", "--help"}, {"help", "responses"}} {
+		if code, out, _ := runCLI(t, nil, args...); code != 0 || !strings.Contains(out, "Available Commands:") {
+			t.Errorf("%v: exit %d, out %q", args, code, out)
+		}
+	}
+}
