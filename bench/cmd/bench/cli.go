@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"syscall"
 	"time"
@@ -175,7 +176,11 @@ type Batch struct {
 	P95ms       int64   `json:"create_to_webhook_p95_ms"`
 	MaxMs       int64   `json:"create_to_webhook_max_ms"`
 	MaxRSSKiB   int64   `json:"maxrss_kib"`
-	Error       string  `json:"error,omitempty"`
+	// SummaryMs is process start → the "N items: … verified in" summary
+	// on stderr; the rest of WallMs is shutdown.
+	SummaryMs  float64 `json:"summary_ms"`
+	OwnElapsed string  `json:"own_elapsed,omitempty"` // the duration the summary line states
+	Error      string  `json:"error,omitempty"`
 }
 
 const batchConcurrency = 64
@@ -208,12 +213,16 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 	cmd := exec.CommandContext(ctx, c.sailBin, "run", "--webhook", "--emulator", "-f", items,
 		"--concurrency", fmt.Sprint(batchConcurrency), "-o", results)
 	cmd.Env = c.sailEnv()
-	stderr := &capped{max: 8 << 10}
-	cmd.Stderr = stderr
 	t0 := time.Now()
+	stderr := &capped{max: 8 << 10, start: t0}
+	cmd.Stderr = stderr
 	err := cmd.Run()
 	wall := time.Since(t0)
 	b.WallMs = ms(wall)
+	b.SummaryMs = ms(stderr.summaryAt)
+	if m := summaryRE.FindSubmatch(stderr.Bytes()); m != nil {
+		b.OwnElapsed = string(m[1])
+	}
 	b.MaxRSSKiB = maxRSS(cmd.ProcessState)
 	if cmd.ProcessState != nil {
 		b.ExitCode = cmd.ProcessState.ExitCode()
@@ -254,13 +263,22 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 	return b, nil
 }
 
-// capped keeps the last max bytes written to it.
+// summaryRE finds the batch's summary line on stderr.
+var summaryRE = regexp.MustCompile(`\d+ items: .*? in ([0-9.]+[µmn]?s)`)
+
+// capped keeps the last max bytes written to it, and notes when the
+// batch summary line arrived.
 type capped struct {
-	max int
-	buf []byte
+	max       int
+	buf       []byte
+	start     time.Time
+	summaryAt time.Duration
 }
 
 func (c *capped) Write(p []byte) (int, error) {
+	if c.summaryAt == 0 && bytes.Contains(p, []byte(" items: ")) {
+		c.summaryAt = time.Since(c.start)
+	}
 	c.buf = append(c.buf, p...)
 	if len(c.buf) > 2*c.max {
 		c.buf = append(c.buf[:0], c.buf[len(c.buf)-c.max:]...)

@@ -34,6 +34,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -119,6 +120,9 @@ func run() error {
 	defer cancel()
 
 	started := time.Now()
+	if l, err := strconv.ParseFloat(loadAvg(), 64); err == nil && l > float64(runtime.NumCPU()) {
+		c.logf("load average %.1f on %d CPUs: other work is running, expect noisy numbers", l, runtime.NumCPU())
+	}
 	res := &Results{Machine: machine(ctx, root), Command: c.commandLine, Quick: c.quick}
 	if err := c.build(ctx, res); err != nil {
 		return err
@@ -151,6 +155,7 @@ func run() error {
 		c.logf("%s took %s", p.name, time.Since(t0).Round(100*time.Millisecond))
 	}
 	res.Duration = time.Since(started).Round(time.Second).String()
+	res.Machine.LoadEnd = loadAvg()
 
 	report := res.Markdown()
 	fmt.Print(report)
@@ -228,6 +233,22 @@ type Machine struct {
 	Date      string `json:"date"`
 	Commit    string `json:"commit"`
 	Python    string `json:"python"`
+	// Load averages (1 min) when the run started and ended: other work on
+	// the machine shows up here, and in every absolute number.
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
+}
+
+// loadAvg returns the 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 func machine(ctx context.Context, root string) Machine {
@@ -251,6 +272,7 @@ func machine(ctx context.Context, root string) Machine {
 		m.Commit += " (+ uncommitted changes)"
 	}
 	m.Python = strings.TrimSpace(cmdOut(ctx, root, "python3", "--version"))
+	m.LoadStart = loadAvg()
 	return m
 }
 
