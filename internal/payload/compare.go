@@ -300,10 +300,13 @@ func Excerpt(text string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	var sb strings.Builder
+	buf := make([]byte, 0, min(len(text), 4*n)+len("…"))
 	count, started, space, cut := 0, false, false, false
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
 		i += size
 		switch {
 		case r == '\n' && started:
@@ -316,21 +319,25 @@ func Excerpt(text string, n int) string {
 			i = len(text)
 		default:
 			if space {
-				sb.WriteByte(' ')
+				buf = append(buf, ' ')
 				count++
 				space = false
 			}
-			sb.WriteRune(r)
+			buf = utf8.AppendRune(buf, r)
 			count++
 			started = true
 		}
 	}
-	if !cut {
-		return sb.String()
+	if cut {
+		// Make room for the ellipsis: drop the last rune, then a trailing space.
+		if count >= n {
+			_, size := utf8.DecodeLastRune(buf)
+			buf = buf[:len(buf)-size]
+		}
+		for len(buf) > 0 && buf[len(buf)-1] == ' ' {
+			buf = buf[:len(buf)-1]
+		}
+		buf = append(buf, "…"...)
 	}
-	runes := []rune(sb.String())
-	if len(runes) > n-1 {
-		runes = runes[:n-1]
-	}
-	return strings.TrimRight(string(runes), " ") + "…"
+	return string(buf)
 }

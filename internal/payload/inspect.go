@@ -5,6 +5,7 @@
 package payload
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -50,18 +51,115 @@ func Inspect(body []byte) (Info, error) {
 // a rune boundary) when maxText ≥ 0, so that a receiver that only shows an
 // excerpt never materialises a 30 MiB answer a second time.
 func InspectLimit(body []byte, maxText int) (Info, error) {
-	start, _, err := parseDocument(body)
+	in, err := inspect(body)
 	if err != nil {
 		return Info{}, err
 	}
-	if body[start] != '{' {
-		return Info{}, &NotObjectError{Kind: kindOf(body[start])}
-	}
-	in := inspector{b: body}
-	if _, err := eachMember(body, start, 0, in.top); err != nil {
-		return Info{}, err // unreachable: parseDocument validated the body
-	}
 	return in.info(maxText), nil
+}
+
+// inspect walks the body once, validating it on the way.
+func inspect(body []byte) (*inspector, error) {
+	start := skipWS(body, 0)
+	if start == len(body) || body[start] != '{' {
+		// Not an object: say whether it is valid JSON of another kind.
+		if _, _, err := parseDocument(body); err != nil {
+			return nil, err
+		}
+		return nil, &NotObjectError{Kind: kindOf(body[start])}
+	}
+	in := &inspector{b: body}
+	end, err := in.topLevel(start)
+	if err != nil {
+		return nil, err
+	}
+	if j := skipWS(body, end); j != len(body) {
+		return nil, synErr(j, "unexpected %s after the top-level value", describe(body[j]))
+	}
+	return in, nil
+}
+
+// Prepare is InspectLimit and Redact in one go, for the receiver's hot
+// path: when the token cannot occur anywhere but in metadata (it is
+// absent from the raw bytes and no \u escape could spell it), the walk
+// that inspected the body also found what to mask, and the body is not
+// walked a second time. The result is always identical to calling
+// InspectLimit and then Redact; like Redact, it works in place. On an
+// error the body is still redacted (best-effort, as Redact does for
+// invalid JSON).
+func Prepare(body []byte, token string, maxText int) (Info, []byte, error) {
+	in, err := inspect(body)
+	if err != nil {
+		return Info{}, Redact(body, token), err
+	}
+	if len(token) < MinTokenLen || tokenOnlyRaw(token) && onlyInSpans(body, []byte(token), in.tokenSpans) && !asciiEscape(body) {
+		edits := make([]edit, len(in.tokenSpans))
+		for i, sp := range in.tokenSpans {
+			edits[i] = edit{sp.s, sp.e, `"` + Mask + `"`}
+		}
+		info := in.info(maxText)
+		return info, apply(body, edits), nil
+	}
+	info := in.info(maxText) // before Redact rewrites the spans it refers to
+	return info, Redact(body, token), nil
+}
+
+// onlyInSpans reports whether every raw occurrence of tok lies inside one
+// of the spans (the metadata.webhook_token values, masked anyway).
+func onlyInSpans(body, tok []byte, spans []span) bool {
+	for off := 0; ; {
+		k := bytes.Index(body[off:], tok)
+		if k < 0 {
+			return true
+		}
+		s, e := off+k, off+k+len(tok)
+		inside := false
+		for _, sp := range spans {
+			if s >= sp.s && e <= sp.e {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			return false
+		}
+		off = e
+	}
+}
+
+// asciiEscape reports whether body may hold a \u00XX escape of a
+// printable ASCII character, the only way a JSON string can spell such a
+// character other than raw. Escapes of other characters (\u00e9, \u2019,
+// as Python's json.dumps writes them) do not count.
+func asciiEscape(body []byte) bool {
+	for off := 0; ; {
+		k := bytes.Index(body[off:], []byte(`\u00`))
+		if k < 0 {
+			return false
+		}
+		i := off + k + 4
+		if i+2 > len(body) {
+			return true
+		}
+		if c := body[i]; c >= '2' && c <= '7' {
+			return true // 0x20–0x7f
+		}
+		off = i
+	}
+}
+
+// tokenOnlyRaw reports whether token consists of characters that a JSON
+// string can only spell raw or as \uXXXX (letters, digits, '-', '_', '.',
+// '~', '+', '='), so that a raw search plus the absence of \u proves
+// that no decoded string contains it.
+func tokenOnlyRaw(token string) bool {
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.~+=", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // NotObjectError reports a payload that is valid JSON but not an object.
@@ -95,6 +193,7 @@ type inspector struct {
 	outputTextField                                          span
 	webhookURL                                               span
 	hasToken                                                 bool
+	tokenSpans                                               []span // every root metadata.webhook_token value, for Prepare
 
 	output      []span // output[].content[] output_text texts
 	choiceText  []span
@@ -118,9 +217,33 @@ func (in *inspector) str(dst *span, vs int) (int, error) {
 	return skipValue(in.b, vs, 1)
 }
 
+// keyOf returns the raw key of a member for a switch (which converts
+// without allocating), decoding it only when it holds escapes.
+func keyOf(b []byte, ks, ke int) []byte {
+	key := b[ks+1 : ke-1]
+	if bytes.IndexByte(key, '\\') >= 0 {
+		return []byte(unquote(b[ks:ke], -1))
+	}
+	return key
+}
+
+// topLevel walks the members of the top-level object.
+func (in *inspector) topLevel(start int) (int, error) {
+	b := in.b
+	cur := openCursor(b, start, 0, '}')
+	for {
+		ks, ke, vs, ok := cur.key()
+		if !ok {
+			break
+		}
+		cur.after(in.top(ks, ke, vs))
+	}
+	return cur.end()
+}
+
 func (in *inspector) top(ks, ke, vs int) (int, error) {
 	b := in.b
-	switch keyName(b, ks, ke) {
+	switch string(keyOf(b, ks, ke)) {
 	case "id":
 		return in.str(&in.id, vs)
 	case "object":
@@ -140,48 +263,60 @@ func (in *inspector) top(ks, ke, vs int) (int, error) {
 		if b[vs] != '{' {
 			return skipValue(b, vs, 1)
 		}
-		return eachMember(b, vs, 1, func(ks, ke, vs int) (int, error) {
-			switch {
-			case keyEquals(b, ks, ke, "completion_webhook"):
-				return in.str(&in.webhookURL, vs)
-			case keyEquals(b, ks, ke, "webhook_token"):
-				end, err := skipValue(b, vs, 2)
-				v := b[vs:end]
-				in.hasToken = !(string(v) == "null" || string(v) == `""`)
-				return end, err
+		cur := openCursor(b, vs, 1, '}')
+		for {
+			ks, ke, vs, ok := cur.key()
+			if !ok {
+				break
 			}
-			return skipValue(b, vs, 2)
-		})
+			switch string(keyOf(b, ks, ke)) {
+			case "completion_webhook":
+				cur.after(in.str(&in.webhookURL, vs))
+			case "webhook_token":
+				end, err := skipValue(b, vs, 2)
+				if err == nil {
+					in.tokenSpans = append(in.tokenSpans, span{vs, end})
+					v := b[vs:end]
+					in.hasToken = !(string(v) == "null" || string(v) == `""`)
+				}
+				cur.after(end, err)
+			default:
+				cur.after(skipValue(b, vs, 2))
+			}
+		}
+		return cur.end()
 	case "output":
 		in.output = nil
-		return in.array(vs, 1, func(vs int) (int, error) { return in.outputItem(vs) })
+		if b[vs] != '[' {
+			return skipValue(b, vs, 1)
+		}
+		cur := openCursor(b, vs, 1, ']')
+		for {
+			vs, ok := cur.elem()
+			if !ok {
+				break
+			}
+			cur.after(in.outputItem(vs))
+		}
+		return cur.end()
 	case "choices":
 		in.choiceText, in.finishReason = nil, span{}
-		return eachOrSkip(b, vs, 1, func(idx, vs int) (int, error) {
-			if idx != 0 || b[vs] != '{' {
-				return skipValue(b, vs, 2)
+		if b[vs] != '[' {
+			return skipValue(b, vs, 1)
+		}
+		cur := openCursor(b, vs, 1, ']')
+		for first := true; ; first = false {
+			vs, ok := cur.elem()
+			if !ok {
+				break
 			}
-			return eachMember(b, vs, 2, func(ks, ke, vs int) (int, error) {
-				switch {
-				case keyEquals(b, ks, ke, "finish_reason"):
-					return in.str(&in.finishReason, vs)
-				case keyEquals(b, ks, ke, "message") && b[vs] == '{':
-					return eachMember(b, vs, 3, func(ks, ke, vs int) (int, error) {
-						if !keyEquals(b, ks, ke, "content") {
-							return skipValue(b, vs, 4)
-						}
-						in.choiceText = nil
-						if b[vs] == '"' {
-							end, _, err := scanString(b, vs)
-							in.choiceText = []span{{vs, end}}
-							return end, err
-						}
-						return in.parts(vs, 4, "text", &in.choiceText)
-					})
-				}
-				return skipValue(b, vs, 3)
-			})
-		})
+			if first && b[vs] == '{' {
+				cur.after(in.choice(vs))
+			} else {
+				cur.after(skipValue(b, vs, 2))
+			}
+		}
+		return cur.end()
 	case "content":
 		in.contentText = nil
 		return in.parts(vs, 1, "text", &in.contentText)
@@ -192,9 +327,14 @@ func (in *inspector) top(ks, ke, vs int) (int, error) {
 		}
 		u := &usageFields{}
 		in.usage = u
-		return eachMember(b, vs, 1, func(ks, ke, vs int) (int, error) {
+		cur := openCursor(b, vs, 1, '}')
+		for {
+			ks, ke, vs, ok := cur.key()
+			if !ok {
+				break
+			}
 			var dst *int64
-			switch keyName(b, ks, ke) {
+			switch string(keyOf(b, ks, ke)) {
 			case "input_tokens":
 				dst = &u.input
 			case "output_tokens":
@@ -211,31 +351,55 @@ func (in *inspector) top(ks, ke, vs int) (int, error) {
 			if dst != nil && err == nil {
 				*dst = parseCount(b[vs:end])
 			}
-			return end, err
-		})
+			cur.after(end, err)
+		}
+		return cur.end()
 	default:
 		return skipValue(b, vs, 1)
 	}
 }
 
-// keyName returns a short key decoded, or "" for long keys, which never
-// match a field this package looks for (and are not worth allocating).
-func keyName(b []byte, ks, ke int) string {
-	if ke-ks > 40 {
-		return ""
+// choice reads choices[0] of a chat completion.
+func (in *inspector) choice(vs int) (int, error) {
+	b := in.b
+	cur := openCursor(b, vs, 2, '}')
+	for {
+		ks, ke, vs, ok := cur.key()
+		if !ok {
+			break
+		}
+		switch string(keyOf(b, ks, ke)) {
+		case "finish_reason":
+			cur.after(in.str(&in.finishReason, vs))
+		case "message":
+			if b[vs] != '{' {
+				cur.after(skipValue(b, vs, 3))
+				continue
+			}
+			msg := openCursor(b, vs, 3, '}')
+			for {
+				ks, ke, vs, ok := msg.key()
+				if !ok {
+					break
+				}
+				switch {
+				case !keyEquals(b, ks, ke, "content"):
+					msg.after(skipValue(b, vs, 4))
+				case b[vs] == '"':
+					end, _, err := scanString(b, vs)
+					in.choiceText = []span{{vs, end}}
+					msg.after(end, err)
+				default:
+					in.choiceText = nil
+					msg.after(in.parts(vs, 4, "text", &in.choiceText))
+				}
+			}
+			cur.after(msg.end())
+		default:
+			cur.after(skipValue(b, vs, 3))
+		}
 	}
-	return unquote(b[ks:ke], -1)
-}
-
-func eachOrSkip(b []byte, vs, depth int, fn func(idx, vs int) (int, error)) (int, error) {
-	if b[vs] != '[' {
-		return skipValue(b, vs, depth)
-	}
-	return eachElement(b, vs, depth, fn)
-}
-
-func (in *inspector) array(vs, depth int, fn func(vs int) (int, error)) (int, error) {
-	return eachOrSkip(in.b, vs, depth, func(_, vs int) (int, error) { return fn(vs) })
+	return cur.end()
 }
 
 // outputItem reads one element of a Responses object's output[]: only
@@ -247,17 +411,24 @@ func (in *inspector) outputItem(vs int) (int, error) {
 	}
 	var typ span
 	var texts []span
-	end, err := eachMember(b, vs, 2, func(ks, ke, vs int) (int, error) {
-		switch {
-		case keyEquals(b, ks, ke, "type"):
-			return in.str(&typ, vs)
-		case keyEquals(b, ks, ke, "content"):
-			texts = nil
-			return in.parts(vs, 3, "output_text", &texts)
+	cur := openCursor(b, vs, 2, '}')
+	for {
+		ks, ke, vs, ok := cur.key()
+		if !ok {
+			break
 		}
-		return skipValue(b, vs, 3)
-	})
-	if typ.e == 0 || unquote(b[typ.s:typ.e], -1) == "message" {
+		switch string(keyOf(b, ks, ke)) {
+		case "type":
+			cur.after(in.str(&typ, vs))
+		case "content":
+			texts = nil
+			cur.after(in.parts(vs, 3, "output_text", &texts))
+		default:
+			cur.after(skipValue(b, vs, 3))
+		}
+	}
+	end, err := cur.end()
+	if typ.e == 0 || keyEquals(b, typ.s, typ.e, "message") {
 		in.output = append(in.output, texts...)
 	}
 	return end, err
@@ -267,25 +438,42 @@ func (in *inspector) outputItem(vs int) (int, error) {
 // whose type is wantType.
 func (in *inspector) parts(vs, depth int, wantType string, dst *[]span) (int, error) {
 	b := in.b
-	return eachOrSkip(b, vs, depth, func(_, vs int) (int, error) {
+	if b[vs] != '[' {
+		return skipValue(b, vs, depth)
+	}
+	arr := openCursor(b, vs, depth, ']')
+	for {
+		vs, ok := arr.elem()
+		if !ok {
+			break
+		}
 		if b[vs] != '{' {
-			return skipValue(b, vs, depth+1)
+			arr.after(skipValue(b, vs, depth+1))
+			continue
 		}
 		var typ, text span
-		end, err := eachMember(b, vs, depth+1, func(ks, ke, vs int) (int, error) {
-			switch {
-			case keyEquals(b, ks, ke, "type"):
-				return in.str(&typ, vs)
-			case keyEquals(b, ks, ke, "text"):
-				return in.str(&text, vs)
+		cur := openCursor(b, vs, depth+1, '}')
+		for {
+			ks, ke, vs, ok := cur.key()
+			if !ok {
+				break
 			}
-			return skipValue(b, vs, depth+2)
-		})
-		if err == nil && text.e != 0 && typ.e != 0 && unquote(b[typ.s:typ.e], -1) == wantType {
+			switch string(keyOf(b, ks, ke)) {
+			case "type":
+				cur.after(in.str(&typ, vs))
+			case "text":
+				cur.after(in.str(&text, vs))
+			default:
+				cur.after(skipValue(b, vs, depth+2))
+			}
+		}
+		end, err := cur.end()
+		if err == nil && text.e != 0 && typ.e != 0 && keyEquals(b, typ.s, typ.e, wantType) {
 			*dst = append(*dst, text)
 		}
-		return end, err
-	})
+		arr.after(end, err)
+	}
+	return arr.end()
 }
 
 func parseCount(raw []byte) int64 {

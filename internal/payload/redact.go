@@ -38,13 +38,14 @@ func Redact(body []byte, token string) []byte {
 	if len(token) < MinTokenLen {
 		token = ""
 	}
-	start, _, err := parseDocument(body)
-	if err != nil {
-		return apply(body, redactInvalid(body, token))
+	// One walk validates and collects the edits; invalid input falls back.
+	if start := skipWS(body, 0); start < len(body) {
+		r := redactor{b: body, token: token, tok: []byte(token)}
+		if end, err := r.value(start, 0, ctxRoot); err == nil && skipWS(body, end) == len(body) {
+			return apply(body, r.edits)
+		}
 	}
-	r := redactor{b: body, token: token, tok: []byte(token)}
-	r.value(start, 0, ctxRoot) // cannot fail: parseDocument validated body
-	return apply(body, r.edits)
+	return apply(body, redactInvalid(body, token))
 }
 
 type ctx uint8
@@ -362,7 +363,21 @@ const (
 )
 
 func sensitivity(name string) headerClass {
-	n := strings.ToLower(name)
+	var buf [64]byte
+	n := name
+	if len(name) <= len(buf) {
+		// Lower-case without allocating: this runs for every header of every delivery.
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		n = string(buf[:len(name)]) // does not escape: only compared below
+	} else {
+		n = strings.ToLower(name)
+	}
 	switch n {
 	case "authorization", "proxy-authorization":
 		return keepScheme

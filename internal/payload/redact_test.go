@@ -293,3 +293,41 @@ func BenchmarkRedact(b *testing.B) {
 		}
 	}
 }
+
+// FuzzPrepare checks that the receiver's one-walk shortcut always agrees
+// with InspectLimit followed by Redact.
+func FuzzPrepare(f *testing.F) {
+	f.Add([]byte(`{"metadata":{"webhook_token":"`+tok+`"},"a":"`+tok+`"}`), tok)
+	f.Add([]byte(`{"metadata":{"webhook_token":"x"},"metadata":{"webhook_token":"y"},"t":"\u0074ok_SECRET_0123456789abcdef"}`), tok)
+	f.Add([]byte(`{"id":"r","metadata":{"webhook_token":null}}`), "abc")
+	f.Add([]byte(`[1]`), tok)
+	f.Add([]byte(`{"n":12345678901}`), "45678901")
+	f.Fuzz(func(t *testing.T, body []byte, token string) {
+		wantInfo, wantErr := InspectLimit(bytes.Clone(body), 64)
+		want := Redact(bytes.Clone(body), token)
+		info, got, err := Prepare(bytes.Clone(body), token, 64)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("error %v, want %v", err, wantErr)
+		}
+		if !reflect.DeepEqual(info, wantInfo) {
+			t.Fatalf("info %+v, want %+v", info, wantInfo)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("Prepare(%q, %q) = %q, Redact gives %q", body, token, got, want)
+		}
+	})
+}
+
+func TestPrepareShortcut(t *testing.T) {
+	body := readTestdata(t, "response.json")
+	info, out, err := Prepare(bytes.Clone(body), "a-different-token-123", 100)
+	if err != nil || info.ID != "resp_01JABC" || !info.HasToken {
+		t.Fatalf("Prepare: %+v %v", info, err)
+	}
+	if bytes.Contains(out, []byte("tok_SECRET")) || !bytes.Contains(out, []byte(`"webhook_token": "•••"`)) {
+		t.Fatalf("not redacted: %s", out)
+	}
+	if _, out, err := Prepare([]byte(`[`+tok+`]`), tok, 0); err == nil || bytes.Contains(out, []byte(tok)) {
+		t.Fatalf("invalid body: %v %s", err, out)
+	}
+}

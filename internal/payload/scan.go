@@ -78,13 +78,25 @@ func skipValue(b []byte, i, depth int) (int, error) {
 	}
 	switch c := b[i]; c {
 	case '{':
-		return eachMember(b, i, depth, func(_, _, vs int) (int, error) {
-			return skipValue(b, vs, depth+1)
-		})
+		cur := openCursor(b, i, depth, '}')
+		for {
+			_, _, vs, ok := cur.key()
+			if !ok {
+				break
+			}
+			cur.after(skipValue(b, vs, depth+1))
+		}
+		return cur.end()
 	case '[':
-		return eachElement(b, i, depth, func(_, vs int) (int, error) {
-			return skipValue(b, vs, depth+1)
-		})
+		cur := openCursor(b, i, depth, ']')
+		for {
+			vs, ok := cur.elem()
+			if !ok {
+				break
+			}
+			cur.after(skipValue(b, vs, depth+1))
+		}
+		return cur.end()
 	case '"':
 		end, _, err := scanString(b, i)
 		return end, err
@@ -102,6 +114,115 @@ func skipValue(b []byte, i, depth int) (int, error) {
 	}
 }
 
+// cursor walks the members of an object or the elements of an array
+// without closures: the hot walkers run for every delivery, and a closure
+// per visited object or array was most of their allocations.
+//
+//	cur := openCursor(b, i, depth, '}')
+//	for {
+//		ks, ke, vs, ok := cur.key() // or vs, ok := cur.elem() for '['
+//		if !ok {
+//			break
+//		}
+//		cur.after(skipValue(b, vs, depth+1)) // consume the value
+//	}
+//	end, err := cur.end()
+type cursor struct {
+	b     []byte
+	i     int  // next key or element; after the closing bracket once done
+	close byte // '}' or ']'
+	done  bool
+	err   error
+}
+
+// openCursor starts at b[i], the opening bracket.
+func openCursor(b []byte, i, depth int, close byte) cursor {
+	c := cursor{b: b, close: close}
+	if depth >= maxDepth {
+		c.i, c.err = i, synErr(i, "nesting deeper than %d", maxDepth)
+		return c
+	}
+	c.i = skipWS(b, i+1)
+	if c.i < len(b) && b[c.i] == close {
+		c.i++
+		c.done = true
+	}
+	return c
+}
+
+func (c *cursor) fail(i int, err error) {
+	c.i, c.err = i, err
+}
+
+// key parses the next member's key and colon: the key literal is
+// b[ks:ke] (quotes included) and its value starts at vs.
+func (c *cursor) key() (ks, ke, vs int, ok bool) {
+	if c.done || c.err != nil {
+		return 0, 0, 0, false
+	}
+	b, i := c.b, c.i
+	if i >= len(b) {
+		c.fail(i, synErr(i, "unexpected end of input in object"))
+		return 0, 0, 0, false
+	}
+	if b[i] != '"' {
+		c.fail(i, synErr(i, "unexpected %s looking for an object key", describe(b[i])))
+		return 0, 0, 0, false
+	}
+	ke, _, err := scanString(b, i)
+	if err != nil {
+		c.fail(ke, err)
+		return 0, 0, 0, false
+	}
+	j := skipWS(b, ke)
+	if j >= len(b) || b[j] != ':' {
+		c.fail(j, synErr(j, "missing ':' after object key"))
+		return 0, 0, 0, false
+	}
+	vs = skipWS(b, j+1)
+	if vs >= len(b) {
+		c.fail(vs, synErr(vs, "unexpected end of input in object"))
+		return 0, 0, 0, false
+	}
+	return i, ke, vs, true
+}
+
+// elem returns where the next array element starts.
+func (c *cursor) elem() (vs int, ok bool) {
+	if c.done || c.err != nil {
+		return 0, false
+	}
+	if c.i >= len(c.b) {
+		c.fail(c.i, synErr(c.i, "unexpected end of input in array"))
+		return 0, false
+	}
+	return c.i, true
+}
+
+// after records the end (or failure) of the value just consumed and
+// moves past the following ',' or closing bracket.
+func (c *cursor) after(ve int, err error) {
+	if err != nil {
+		c.fail(ve, err)
+		return
+	}
+	b := c.b
+	i := skipWS(b, ve)
+	switch {
+	case i >= len(b):
+		c.fail(i, synErr(i, "unexpected end of input"))
+	case b[i] == ',':
+		c.i = skipWS(b, i+1)
+	case b[i] == c.close:
+		c.i, c.done = i+1, true
+	default:
+		c.fail(i, synErr(i, "unexpected %s after a value", describe(b[i])))
+	}
+}
+
+// end returns the offset after the closing bracket, or the error.
+func (c *cursor) end() (int, error) { return c.i, c.err }
+
 func literal(b []byte, i int, word string) (int, error) {
 	if len(b)-i < len(word) || string(b[i:i+len(word)]) != word {
 		return i, synErr(i, "invalid literal, want %s", word)
@@ -112,83 +233,30 @@ func literal(b []byte, i int, word string) (int, error) {
 // eachMember walks the object at b[i]=='{'. For every member it calls fn
 // with the key literal's span [ks,ke) (quotes included) and the offset of
 // the value; fn must consume the value and return the offset after it.
+// (Hot paths use cursor directly; this is for the rest.)
 func eachMember(b []byte, i, depth int, fn func(ks, ke, vs int) (int, error)) (int, error) {
-	if depth >= maxDepth {
-		return i, synErr(i, "nesting deeper than %d", maxDepth)
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, nil
-	}
+	cur := openCursor(b, i, depth, '}')
 	for {
-		if i >= len(b) || b[i] != '"' {
-			if i >= len(b) {
-				return i, synErr(i, "unexpected end of input in object")
-			}
-			return i, synErr(i, "unexpected %s looking for an object key", describe(b[i]))
+		ks, ke, vs, ok := cur.key()
+		if !ok {
+			break
 		}
-		ks := i
-		ke, _, err := scanString(b, i)
-		if err != nil {
-			return ke, err
-		}
-		i = skipWS(b, ke)
-		if i >= len(b) || b[i] != ':' {
-			return i, synErr(i, "missing ':' after object key")
-		}
-		vs := skipWS(b, i+1)
-		if vs >= len(b) {
-			return vs, synErr(vs, "unexpected end of input in object")
-		}
-		ve, err := fn(ks, ke, vs)
-		if err != nil {
-			return ve, err
-		}
-		i = skipWS(b, ve)
-		if i >= len(b) {
-			return i, synErr(i, "unexpected end of input in object")
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, synErr(i, "unexpected %s after object value", describe(b[i]))
-		}
+		cur.after(fn(ks, ke, vs))
 	}
+	return cur.end()
 }
 
 // eachElement walks the array at b[i]=='[' like eachMember.
 func eachElement(b []byte, i, depth int, fn func(idx, vs int) (int, error)) (int, error) {
-	if depth >= maxDepth {
-		return i, synErr(i, "nesting deeper than %d", maxDepth)
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return i + 1, nil
-	}
+	cur := openCursor(b, i, depth, ']')
 	for idx := 0; ; idx++ {
-		if i >= len(b) {
-			return i, synErr(i, "unexpected end of input in array")
+		vs, ok := cur.elem()
+		if !ok {
+			break
 		}
-		ve, err := fn(idx, i)
-		if err != nil {
-			return ve, err
-		}
-		i = skipWS(b, ve)
-		if i >= len(b) {
-			return i, synErr(i, "unexpected end of input in array")
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return i, synErr(i, "unexpected %s after array element", describe(b[i]))
-		}
+		cur.after(fn(idx, vs))
 	}
+	return cur.end()
 }
 
 // strFlags describe a scanned string literal.
