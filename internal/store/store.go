@@ -4,8 +4,8 @@
 //
 // # Format
 //
-// Records are appended to segment files (seg-*.log, at most 256 records or
-// 4 MiB each, pruned whole) in a directory only the user can read. Each
+// Records are appended to segment files (seg-*.log, about 1024 records or
+// 8 MiB each, pruned whole) in a directory only the user can read. Each
 // record is one frame:
 //
 //	SAIL1 <header length> <body length> <body crc> <header crc>\n
@@ -53,12 +53,11 @@ import (
 const (
 	DefaultKeep = 1000
 
-	defaultSegmentRecords = 256
-	defaultSegmentBytes   = 4 << 20
+	defaultSegmentRecords = 1024
+	defaultSegmentBytes   = 8 << 20
 
-	// smallFrame is the largest frame assembled in one buffer and written
-	// with a single write(2); larger bodies are written from the caller's
-	// buffer in three writes.
+	// smallFrame is the largest frame that is copied into a batch and
+	// group-committed; larger bodies are written from the caller's buffer.
 	smallFrame = 256 << 10
 	// verifyAtOpen is the largest body whose CRC is checked when the
 	// history is opened; larger bodies are checked by Get.
@@ -138,7 +137,11 @@ type Store struct {
 	idMu     sync.Mutex
 	lastNano int64
 
-	bufs sync.Pool // *[]byte frame buffers for small records
+	bufs    sync.Pool // *[]byte batch buffers
+	scratch sync.Pool // *[]byte header scratch
+
+	gmu     sync.Mutex // guards pending
+	pending *batch     // small frames waiting for the next write
 
 	mu      sync.Mutex
 	closed  bool
@@ -558,6 +561,11 @@ func (s *Store) newID() string {
 // if zero). It returns once the record is written (see Durability); on an
 // error nothing is visible and the file is left as it was whenever possible.
 // rec.Headers and rec.Body must already be redacted.
+//
+// Concurrent Saves are group-committed: while one goroutine writes, the
+// others append their frames to the next batch, and whoever gets the lock
+// next writes the whole batch with a single write(2). Under load this
+// turns fifty syscalls into one; alone, a Save is still one write.
 func (s *Store) Save(rec *Record) error {
 	if rec.ReceivedAt.IsZero() {
 		rec.ReceivedAt = s.opts.Now()
@@ -568,51 +576,125 @@ func (s *Store) Save(rec *Record) error {
 	if rec.Bytes == 0 {
 		rec.Bytes = int64(len(rec.Body))
 	}
-	hdr, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("save delivery to history: %w", err)
+	// Header and frame line are built in a pooled scratch buffer.
+	sp, _ := s.scratch.Get().(*[]byte)
+	if sp == nil {
+		b := make([]byte, 0, 2048)
+		sp = &b
 	}
+	defer s.scratch.Put(sp)
+	hdr := appendHeader((*sp)[:0], rec)
 	bodyCRC := crc32.Checksum(rec.Body, castagnoli)
-	prefix := make([]byte, 0, 96+len(hdr)+1)
-	prefix = fmt.Appendf(prefix, "%s%d %d %08x ", magic, len(hdr), len(rec.Body), bodyCRC)
-	hdrCRC := crc32.Update(crc32.Checksum(prefix, castagnoli), castagnoli, hdr)
-	prefix = fmt.Appendf(prefix, "%08x\n", hdrCRC)
-	hdrOff := int64(len(prefix))
-	prefix = append(prefix, hdr...)
-	prefix = append(prefix, '\n')
-	frameLen := int64(len(prefix) + len(rec.Body) + 1)
-
-	// Small records go out in one write from a pooled buffer.
-	var frame []byte
-	var bp *[]byte
-	if frameLen <= smallFrame {
-		if v, ok := s.bufs.Get().(*[]byte); ok {
-			bp = v
-		} else {
-			bp = new([]byte)
-		}
-		frame = append(append(append((*bp)[:0], prefix...), rec.Body...), '\n')
-		defer func() { *bp = frame[:0]; s.bufs.Put(bp) }()
+	line := append(hdr[len(hdr):], magic...)
+	line = strconv.AppendInt(line, int64(len(hdr)), 10)
+	line = append(line, ' ')
+	line = strconv.AppendInt(line, int64(len(rec.Body)), 10)
+	line = append(line, ' ')
+	line = appendHex32(line, bodyCRC)
+	line = append(line, ' ')
+	hdrCRC := crc32.Update(crc32.Checksum(line, castagnoli), castagnoli, hdr)
+	line = appendHex32(line, hdrCRC)
+	line = append(line, '\n')
+	if cap(hdr) <= 64<<10 {
+		*sp = hdr[:0] // keep a grown buffer, unless huge
 	}
+	p := pendingRec{
+		sum:     rec.Summary,
+		hdrOff:  int64(len(line)),
+		hdrLen:  int64(len(hdr)),
+		bodyLen: int64(len(rec.Body)),
+		bodyCRC: bodyCRC,
+	}
+	frameLen := int64(len(line)) + p.hdrLen + 1 + p.bodyLen + 1
+	if frameLen > smallFrame {
+		return s.saveLarge(line, hdr, rec.Body, p)
+	}
+
+	s.gmu.Lock()
+	b := s.pending
+	if b == nil {
+		b = &batch{done: make(chan struct{})}
+		if v, ok := s.bufs.Get().(*[]byte); ok {
+			b.buf = (*v)[:0]
+		}
+		s.pending = b
+	}
+	p.frameOff = int64(len(b.buf))
+	b.buf = append(b.buf, line...)
+	b.buf = append(b.buf, hdr...)
+	b.buf = append(b.buf, '\n')
+	b.buf = append(b.buf, rec.Body...)
+	b.buf = append(b.buf, '\n')
+	b.recs = append(b.recs, p)
+	s.gmu.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case <-b.done: // written by another Save while we waited for the lock
+		return b.err
+	default:
+	}
+	// s.mu is held, so no earlier leader is still writing: b is the
+	// pending batch. Take it; later Saves start the next one.
+	s.gmu.Lock()
+	s.pending = nil
+	s.gmu.Unlock()
+	b.err = s.writeLocked(b.recs, b.buf)
+	close(b.done)
+	buf := b.buf[:0]
+	if cap(buf) <= 4*smallFrame {
+		s.bufs.Put(&buf)
+	}
+	return b.err
+}
+
+// batch is a group of small frames written together.
+type batch struct {
+	buf  []byte
+	recs []pendingRec
+	done chan struct{} // closed once written (or failed)
+	err  error
+}
+
+// pendingRec is what the index needs about a frame being written.
+type pendingRec struct {
+	sum      Summary
+	frameOff int64 // frame start within the write
+	hdrOff   int64 // header start within the frame
+	hdrLen   int64
+	bodyLen  int64
+	bodyCRC  uint32
+}
+
+// saveLarge writes one big frame straight from the caller's body, so a
+// 30 MiB payload is never copied.
+func (s *Store) saveLarge(line, hdr, body []byte, p pendingRec) error {
+	prefix := make([]byte, 0, len(line)+len(hdr)+1)
+	prefix = append(append(append(prefix, line...), hdr...), '\n')
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writeLocked([]pendingRec{p}, prefix, body, []byte{'\n'})
+}
+
+// writeLocked appends the frames in parts to the active segment and
+// indexes recs. Called with s.mu held.
+func (s *Store) writeLocked(recs []pendingRec, parts ...[]byte) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := s.ensureSegment(frameLen); err != nil {
+	var n int64
+	for _, part := range parts {
+		n += int64(len(part))
+	}
+	if err := s.ensureSegment(n); err != nil {
 		return err
 	}
 	off := s.active.size
-	if frame != nil {
-		_, err = s.w.Write(frame)
-	} else {
-		_, err = s.w.Write(prefix)
-		if err == nil {
-			_, err = s.w.Write(rec.Body)
-		}
-		if err == nil {
-			_, err = s.w.Write([]byte{'\n'})
+	var err error
+	for _, part := range parts {
+		if _, err = s.w.Write(part); err != nil {
+			break
 		}
 	}
 	if err == nil && s.opts.Sync {
@@ -622,16 +704,18 @@ func (s *Store) Save(rec *Record) error {
 		s.rollback(off)
 		return fmt.Errorf("save delivery to history %s: %w (check free space and permissions, or run with --no-history)", s.dir, err)
 	}
-	s.active.size += frameLen
-	s.active.records++
-	s.add(&entry{
-		sum:     rec.Summary,
-		seg:     s.active,
-		hdrOff:  off + hdrOff,
-		hdrLen:  int64(len(hdr)),
-		bodyLen: int64(len(rec.Body)),
-		bodyCRC: bodyCRC,
-	})
+	s.active.size += n
+	s.active.records += len(recs)
+	for _, p := range recs {
+		s.add(&entry{
+			sum:     p.sum,
+			seg:     s.active,
+			hdrOff:  off + p.frameOff + p.hdrOff,
+			hdrLen:  p.hdrLen,
+			bodyLen: p.bodyLen,
+			bodyCRC: p.bodyCRC,
+		})
+	}
 	s.trim()
 	if len(s.dead) > 0 {
 		s.prune()

@@ -619,6 +619,7 @@ func BenchmarkSave(b *testing.B) {
 			r := rec(1)
 			r.Body = bytes.Repeat([]byte("x"), size)
 			b.SetBytes(int64(size))
+			b.SetParallelism(25) // 50 goroutines on 2 CPUs, like a busy receiver
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					rc := *r
