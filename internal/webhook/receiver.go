@@ -21,11 +21,10 @@ package webhook
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"strconv"
@@ -46,7 +45,7 @@ const (
 	// excerptRunes is the length of Delivery.Excerpt.
 	excerptRunes = 100
 	// inspectText is how much answer text is decoded for the excerpt.
-	inspectText = 4 << 10
+	inspectText = 512
 	// rejectedPrefix is how much of a rejected body is kept: enough to see
 	// what was sent, without letting junk from the internet fill the disk.
 	rejectedPrefix = 64 << 10
@@ -227,22 +226,34 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // errTooLarge marks a body over the limit.
 var errTooLarge = errors.New("body too large")
 
-// readBody reads the whole body into one buffer with a little spare
-// capacity (see slack). With a Content-Length the buffer is allocated
-// once at the right size; without one it grows as chunks arrive.
-func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+// readBody reads the body into one buffer with a little spare capacity
+// (see slack). With a Content-Length the buffer is allocated once at the
+// right size; without one it grows as chunks arrive. limit ≥ 0 reads at
+// most limit bytes and reports whether more was sent: a sender that failed
+// the token check does not get to make us hold 32 MiB.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request, limit int64) (buf []byte, truncated bool, err error) {
 	if req.ContentLength > r.o.MaxBody {
-		return nil, errTooLarge
+		return nil, false, errTooLarge
 	}
 	body := http.MaxBytesReader(w, req.Body, r.o.MaxBody)
+	if limit >= 0 {
+		buf, err := io.ReadAll(io.LimitReader(body, limit+1))
+		if err != nil {
+			return nil, false, fmt.Errorf("read body: %w", err)
+		}
+		if int64(len(buf)) > limit {
+			return buf[:limit], true, nil
+		}
+		return buf, false, nil
+	}
 	if n := req.ContentLength; n >= 0 {
 		buf := make([]byte, n, n+slack)
 		if _, err := io.ReadFull(body, buf); err != nil {
-			return nil, fmt.Errorf("read body: %w", err)
+			return nil, false, fmt.Errorf("read body: %w", err)
 		}
-		return buf, nil
+		return buf, false, nil
 	}
-	buf := make([]byte, 0, 16<<10)
+	buf = make([]byte, 0, 16<<10)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // let append pick the growth
@@ -250,14 +261,14 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, e
 		n, err := body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if errors.Is(err, io.EOF) {
-			return buf, nil
+			return buf, false, nil
 		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errTooLarge
+			return nil, false, errTooLarge
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read body: %w", err)
+			return nil, false, fmt.Errorf("read body: %w", err)
 		}
 	}
 }
@@ -275,14 +286,20 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		Verdict:    CheckToken(req.Header.Get("Authorization"), rt.Token),
 		Headers:    payload.RedactHeaders(req.Header),
 	}
-	body, readErr := r.readBody(w, req)
+	limit := int64(-1)
+	if d.Verdict == event.VerdictMissing || d.Verdict == event.VerdictMismatch {
+		limit = rejectedPrefix
+	}
+	body, truncated, readErr := r.readBody(w, req, limit)
 	var info payload.Info
 	var parseErr error
 	if readErr == nil {
 		d.Bytes = int64(len(body))
-		info, parseErr = payload.InspectLimit(body, inspectText)
+		if truncated {
+			d.Bytes = max(req.ContentLength, d.Bytes+1) // at least one more byte was sent
+		}
 		// In place: from here on only the redacted body exists.
-		body = payload.Redact(body, rt.Token)
+		info, body, parseErr = payload.Prepare(body, rt.Token, inspectText)
 	} else if req.ContentLength > 0 {
 		d.Bytes = req.ContentLength
 	}
@@ -303,7 +320,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		out = outcome{http.StatusBadRequest, "body is not a JSON object: " + parseErr.Error()}
 	}
 	accepted := out.status == http.StatusOK
-	if parseErr == nil && readErr == nil {
+	if parseErr == nil && readErr == nil && !truncated {
 		d.ResponseID, d.ResponseStatus, d.Object, d.Model = info.ID, info.Status, info.Object, info.Model
 		d.Excerpt = payload.Excerpt(info.OutputText, excerptRunes)
 		d.Body = body
@@ -314,8 +331,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	// by an earlier process.
 	var key string
 	if accepted {
-		sum := sha256.Sum256(body)
-		key = info.ID + "\x00" + info.Status + "\x00" + hex.EncodeToString(sum[:16])
+		key = dedupeKey(info.ID, info.Status, body)
 	}
 	inStore := accepted && r.o.Store != nil && r.o.Store.HasDedupeKey(key)
 	r.mu.Lock()
@@ -371,13 +387,15 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 			Headers: d.Headers,
 			Body:    body,
 		}
-		switch keep := rejectedPrefix; {
+		rec.Truncated = truncated
+		switch {
 		case out.status >= 200 && out.status < 300:
 			rec.DedupeKey = key
-		case parseErr != nil:
-			keep = invalidPrefix
-			fallthrough
 		case !accepted:
+			keep := rejectedPrefix
+			if parseErr != nil && !truncated {
+				keep = invalidPrefix // not JSON at all: a glimpse is enough
+			}
 			if len(rec.Body) > keep {
 				rec.Body, rec.Truncated = rec.Body[:keep], true
 			}
@@ -420,7 +438,22 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		}
 	})
 	defer close(answered)
+	if truncated {
+		w.Header().Set("Connection", "close") // the rest of the body is not read
+	}
 	r.answer(w, out)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// dedupeKey identifies a payload: response id, status, and a checksum and
+// the length of the redacted body. CRC-32C rather than SHA-256 because it
+// runs in hardware at memory speed on every delivery, and it only has to
+// tell apart bodies that already share an id and a status (accidental
+// collisions, not adversaries: a forged duplicate would still be stored and
+// acknowledged, only flagged).
+func dedupeKey(id, status string, body []byte) string {
+	return id + "\x00" + status + "\x00" + strconv.FormatUint(uint64(crc32.Checksum(body, castagnoli)), 16) + "-" + strconv.Itoa(len(body))
 }
 
 // answer writes the response and flushes it, so that the sender has it
