@@ -141,12 +141,18 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 		return nil, exitcode.New(exitcode.Usage, "give an ID or --last, not both")
 	case len(args) == 1:
 		rec, err := st.Get(args[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no delivery %s in %s", args[0], st.Dir()), "list ids with: sail history")
+		}
 		if err != nil {
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("delivery %s: %w", args[0], err), "list ids with: sail history")
 		}
 		return rec, nil
 	case last:
 		rec, err := st.Last()
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no deliveries yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"`)
+		}
 		if err != nil {
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("latest delivery: %w", err), "no deliveries yet? try: sail run --webhook --emulator \"hi\"")
 		}
