@@ -120,9 +120,13 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
 			o.Tunnel.resolve(cfg, f.Env)
 			o.Store.resolve(cfg)
 			if !cmd.Flags().Changed("timeout") {
-				if d, err := time.ParseDuration(cfg.Get("timeout")); err == nil {
-					o.Timeout = d
+				d, err := time.ParseDuration(cfg.Get("timeout"))
+				if err != nil {
+					v, _ := cfg.Lookup("timeout")
+					return exitcode.WithHint(exitcode.Config, fmt.Errorf("timeout %q (from %s) is not a duration", v.Value, v.Source),
+						"set SAIL_TIMEOUT (or timeout in the config file) to a duration such as 90s or 10m, or pass --timeout")
 				}
+				o.Timeout = d
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -168,7 +172,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	switch o.Output {
 	case "", "events", "text", "payload":
 	default:
-		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--output %q", o.Output), "use --output events, text or payload")
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("unknown --output %q", o.Output), "use --output events, text or payload")
 	}
 	if o.Token == "" {
 		return exitcode.WithHint(exitcode.Usage, errors.New("--token is empty"), "use --token auto, --token none or --token VALUE")
@@ -178,6 +182,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	}
 	if o.Timeout <= 0 {
 		return exitcode.New(exitcode.Usage, "--timeout must be positive")
+	}
+	if err := o.Fwd.validate(); err != nil {
+		return err
 	}
 	reserve := 0
 	if o.Webhook {
