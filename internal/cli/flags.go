@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -121,6 +123,26 @@ func (w *forwardFlags) register(cmd *cobra.Command, withSync bool) {
 	if withSync {
 		fl.BoolVar(&w.Sync, "forward-sync", false, "answer Sail with your app's status, so Sail's retries reach your app")
 	}
+}
+
+// validate rejects a --forward-to that could never be posted to, before
+// any tunnel opens, rather than once per delivery.
+func (w *forwardFlags) validate() error {
+	if w.URL == "" {
+		return nil
+	}
+	return checkHTTPURL("--forward-to", w.URL)
+}
+
+// checkHTTPURL is the usage error for a flag that needs an absolute
+// http(s) URL.
+func checkHTTPURL(flag, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %q is not an absolute http(s) URL", flag, v),
+			"e.g. "+flag+" http://localhost:3000/webhooks/sail")
+	}
+	return nil
 }
 
 func (w *forwardFlags) forwarder(f *Factory) *webhook.Forwarder {

@@ -75,6 +75,9 @@ the URL. Ctrl-C stops it (exit 0).`,
 			applyFlags(cmd, cfg, map[string]string{"tunnel": "tunnel", "public-url": "public_url", "domain": "ngrok_domain", "history-dir": "history_dir"})
 			o.Tunnel.resolve(cfg, f.Env)
 			o.Store.resolve(cfg)
+			if err := o.Fwd.validate(); err != nil {
+				return err
+			}
 			if o.TokenEnv != "" {
 				if o.Token != "" {
 					return usageError(cmd, errors.New("--token and --token-env are mutually exclusive"))

@@ -46,6 +46,9 @@ the Authorization header your app expects.`,
 			if o.To == "" {
 				return usageError(cmd, errors.New("--to URL is required"))
 			}
+			if err := checkHTTPURL("--to", o.To); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -66,7 +69,7 @@ the Authorization header your app expects.`,
 			}
 			res := fw.Forward(ctx, rec.Body, ct)
 			if res.Error != "" {
-				return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s to %s: %s", rec.ID, o.To, res.Error), "is your app running? check --to")
+				return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s: %s", rec.ID, res.Error), "start your app, or fix the URL given to --to")
 			}
 			fmt.Fprintf(f.IO.Out, "%s → %s: %d in %.0fms\n", rec.ID, o.To, res.StatusCode, res.LatencyMS)
 			if res.Excerpt != "" {
