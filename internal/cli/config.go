@@ -44,9 +44,6 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, w := range cfg.Warnings() {
-				fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
-			}
 			if asJSON {
 				type entry struct {
 					Value  string `json:"value"`

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -31,6 +32,13 @@ func NewFactory(io *iostreams.IOStreams, env config.Env) *Factory {
 func (f *Factory) Config() (*config.Config, error) {
 	f.configOnce.Do(func() {
 		f.config, f.configErr = config.Load(f.Env, config.DefaultPath(f.Env))
+		// Every command shows them: an ignored key (api-key for api_key)
+		// otherwise surfaces only as a puzzling "no Sail API key".
+		if f.configErr == nil {
+			for _, w := range f.config.Warnings() {
+				fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+			}
+		}
 	})
 	return f.config, f.configErr
 }
