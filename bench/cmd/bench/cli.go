@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +33,7 @@ type CLI struct {
 	Verified      int     `json:"verified"`        // runs that exited 0 with the webhook delivered and matching GET
 	VersionRSSKiB int64   `json:"version_maxrss_kib"`
 	RunRSSKiB     int64   `json:"run_maxrss_kib"`
+	RSSMethod     string  `json:"rss_method"`
 	FirstError    string  `json:"first_error,omitempty"`
 }
 
@@ -44,6 +47,52 @@ func (c *config) sailEnv() []string {
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
 		"NO_COLOR=1", "TERM=dumb",
 	}
+}
+
+// gnuTime measures a child's peak RSS exactly. wait4's Maxrss cannot:
+// Linux carries the parent's RSS at fork into the child's high-water mark
+// across exec, so a child of this (large) bench process would report at
+// least the bench's own RSS. /usr/bin/time is small, so what it reports is
+// the child's.
+const gnuTime = "/usr/bin/time"
+
+// peakCmd is a command whose peak RSS is measured.
+type peakCmd struct {
+	*exec.Cmd
+	rssFile string // /usr/bin/time's output, "" when it is not installed
+}
+
+// measured returns a command running name under /usr/bin/time when it is
+// installed. Its process group is killed when ctx ends, so that the child
+// does not outlive a killed /usr/bin/time.
+func (c *config) measured(ctx context.Context, name string, args ...string) *peakCmd {
+	p := &peakCmd{}
+	if _, err := os.Stat(gnuTime); err == nil {
+		p.rssFile = filepath.Join(c.tmp, fmt.Sprintf("rss-%d", time.Now().UnixNano()))
+		args = append([]string{"-f", "%M", "-o", p.rssFile, "--", name}, args...)
+		name = gnuTime
+	}
+	p.Cmd = exec.CommandContext(ctx, name, args...)
+	p.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.Cancel = func() error { return syscall.Kill(-p.Process.Pid, syscall.SIGKILL) }
+	p.Env = c.sailEnv()
+	return p
+}
+
+// PeakKiB returns the child's peak RSS and how it was measured.
+func (p *peakCmd) PeakKiB() (int64, string) {
+	if p.rssFile != "" {
+		b, err := os.ReadFile(p.rssFile)
+		if err == nil {
+			// The last line is the number; earlier ones are notes such as
+			// "Command exited with non-zero status 3".
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if n, err := strconv.ParseInt(strings.TrimSpace(lines[len(lines)-1]), 10, 64); err == nil {
+				return n, "/usr/bin/time"
+			}
+		}
+	}
+	return maxRSS(p.ProcessState), "wait4 Maxrss (an upper bound: includes the bench's own RSS at fork)"
 }
 
 func maxRSS(ps *os.ProcessState) int64 {
@@ -68,7 +117,7 @@ func (c *config) cliLatency(ctx context.Context, res *Results) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		v, rss, err := c.sailVersion(ctx)
+		v, err := c.sailVersion(ctx)
 		if err != nil {
 			return err
 		}
@@ -80,8 +129,6 @@ func (c *config) cliLatency(ctx context.Context, res *Results) error {
 			continue
 		}
 		version = append(version, v)
-		out.VersionRSSKiB = max(out.VersionRSSKiB, rss)
-		out.RunRSSKiB = max(out.RunRSSKiB, r.rss)
 		if err == nil {
 			completed = append(completed, r.completed)
 			exited = append(exited, r.exit)
@@ -96,24 +143,38 @@ func (c *config) cliLatency(ctx context.Context, res *Results) error {
 	out.VersionP50ms, out.VersionP95ms = ms(loadgen.Percentile(version, 50)), ms(loadgen.Percentile(version, 95))
 	out.CompletedP50, out.CompletedP95 = ms(loadgen.Percentile(completed, 50)), ms(loadgen.Percentile(completed, 95))
 	out.ExitP50ms = ms(loadgen.Percentile(exited, 50))
+	// Peak RSS once each, under /usr/bin/time (not in the timed runs, to
+	// keep its exec out of the timings).
+	for _, x := range []struct {
+		into *int64
+		args []string
+	}{
+		{&out.VersionRSSKiB, []string{"version"}},
+		{&out.RunRSSKiB, []string{"run", "--webhook", "--emulator", "--json", "What is 2+2?"}},
+	} {
+		cmd := c.measured(ctx, c.sailBin, x.args...)
+		if outb, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("sail %s: %w: %s", x.args[0], err, tail(outb, 500))
+		}
+		*x.into, out.RSSMethod = cmd.PeakKiB()
+	}
 	res.CLI = &out
 	return nil
 }
 
-func (c *config) sailVersion(ctx context.Context) (time.Duration, int64, error) {
+func (c *config) sailVersion(ctx context.Context) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, c.sailBin, "version")
 	cmd.Env = c.sailEnv()
 	t0 := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("sail version: %w: %s", err, tail(out, 500))
+		return 0, fmt.Errorf("sail version: %w: %s", err, tail(out, 500))
 	}
-	return time.Since(t0), maxRSS(cmd.ProcessState), nil
+	return time.Since(t0), nil
 }
 
 type runTiming struct {
 	completed, exit time.Duration
 	verified        bool
-	rss             int64
 }
 
 // sailRunOnce times `sail run --webhook --emulator --json` from process
@@ -153,7 +214,6 @@ func (c *config) sailRunOnce(ctx context.Context) (runTiming, error) {
 	}
 	err = cmd.Wait()
 	t.exit = time.Since(t0)
-	t.rss = maxRSS(cmd.ProcessState)
 	if err != nil {
 		return t, fmt.Errorf("sail run --webhook --emulator: %w: %s", err, tail(stderr.Bytes(), 500))
 	}
@@ -176,6 +236,7 @@ type Batch struct {
 	P95ms       int64   `json:"create_to_webhook_p95_ms"`
 	MaxMs       int64   `json:"create_to_webhook_max_ms"`
 	MaxRSSKiB   int64   `json:"maxrss_kib"`
+	RSSMethod   string  `json:"rss_method"`
 	// SummaryMs is process start → the "N items: … verified in" summary
 	// on stderr; the rest of WallMs is shutdown.
 	SummaryMs  float64 `json:"summary_ms"`
@@ -210,9 +271,8 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.sailBin, "run", "--webhook", "--emulator", "-f", items,
+	cmd := c.measured(ctx, c.sailBin, "run", "--webhook", "--emulator", "-f", items,
 		"--concurrency", fmt.Sprint(batchConcurrency), "-o", results)
-	cmd.Env = c.sailEnv()
 	t0 := time.Now()
 	stderr := &capped{max: 8 << 10, start: t0}
 	cmd.Stderr = stderr
@@ -223,7 +283,7 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 	if m := summaryRE.FindSubmatch(stderr.Bytes()); m != nil {
 		b.OwnElapsed = string(m[1])
 	}
-	b.MaxRSSKiB = maxRSS(cmd.ProcessState)
+	b.MaxRSSKiB, b.RSSMethod = cmd.PeakKiB()
 	if cmd.ProcessState != nil {
 		b.ExitCode = cmd.ProcessState.ExitCode()
 	}

@@ -152,7 +152,7 @@ func (r *Results) Markdown() string {
 		p("\n### 4. CLI start → completed\n\n")
 		p("%d runs each, interleaved, of the stripped binary (`go build -ldflags \"-s -w\" -trimpath`, %.1f MiB); fresh HOME/XDG dirs, history on.\n\n",
 			c.Runs, float64(r.BinaryBytes)/(1<<20))
-		p("| command | p50 ms | p95 ms | max RSS MiB |\n|---|---|---|---|\n")
+		p("| command | p50 ms | p95 ms | peak RSS MiB (one extra run, %s) |\n|---|---|---|---|\n", c.RSSMethod)
 		p("| `sail version` (start → exit) | %.1f | %.1f | %.1f |\n", c.VersionP50ms, c.VersionP95ms, mib(c.VersionRSSKiB))
 		p("| `sail run --webhook --emulator --json` (start → `completed` event) | %.1f | %.1f | %.1f |\n", c.CompletedP50, c.CompletedP95, mib(c.RunRSSKiB))
 		p("| same, start → exit (includes `--settle` 200 ms) | %.1f | | |\n", c.ExitP50ms)
@@ -171,6 +171,7 @@ func (r *Results) Markdown() string {
 			p("| %d | %d | %d | %d | %.2f | %.0f | %.2f | %s | %d / %d / %d | %.1f |\n", x.Items, x.Results, x.Verified, x.ExitCode,
 				x.WallMs/1000, x.ItemsPerSec, x.SummaryMs/1000, x.OwnElapsed, x.P50ms, x.P95ms, x.MaxMs, mib(x.MaxRSSKiB))
 		}
+		p("\nPeak RSS by %s.\n", r.Batch[0].RSSMethod)
 		for _, x := range r.Batch {
 			if x.Error != "" {
 				p("\n%d items: `%s`", x.Items, oneLine(x.Error))
