@@ -761,3 +761,23 @@ func TestListenGolden(t *testing.T) {
 	checkFits(t, v, 100, 30)
 	golden.RequireEqual(t, v)
 }
+
+// A result fetched by polling after the webhook failed is not shown as a
+// success in a webhook run.
+func TestResultWithoutWebhookIsNotGreen(t *testing.T) {
+	hs := newHarness(t, Options{NoColor: true}, 100, 30)
+	hs.send(readyEv(), event.Created{ID: testID, Status: "queued"},
+		event.Completed{ID: testID, Status: "completed", OutputText: "4", Source: "poll"},
+		event.Error{ExitCode: 3, Message: "webhook not delivered"})
+	hs.keys(press("q"))
+	v := view(hs.final(t, true))
+	var row string
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, "result ") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "● completed") || strings.Contains(row, "✓") || !strings.Contains(row, "no webhook") {
+		t.Fatalf("result row = %q, want ● completed … no webhook", row)
+	}
+}

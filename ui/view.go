@@ -361,9 +361,14 @@ func (m Model) statusText(s string) string {
 func (m Model) completedText(c event.Completed) string {
 	st := m.styles
 	var s string
-	if c.Status == "completed" {
+	switch {
+	case c.Status == "completed" && m.ready != nil && !c.WebhookDelivered:
+		// The answer is there, but the webhook under test never verified:
+		// not a success for this run.
+		s = st.warn.Render("● completed")
+	case c.Status == "completed":
 		s = st.ok.Render("✓ completed")
-	} else {
+	default:
 		s = st.bad.Render("✗ " + statusLabel(c.Status))
 	}
 	if c.Source != "" {

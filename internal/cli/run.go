@@ -232,7 +232,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 			return reportEarly(sink, fmt.Errorf("start the embedded emulator: %w", err))
 		}
 		defer func() {
-			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			// The run is over: retries still pending (e.g. after a 401) are
+			// of no use to anyone, so they are aborted rather than awaited.
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 50*time.Millisecond)
 			defer scancel()
 			_ = emu.Shutdown(sctx)
 		}()

@@ -234,10 +234,13 @@ func (r *runner) waitForWebhook(ctx context.Context, ep sail.Endpoint, created *
 	// Only /v1/responses has a documented GET by id, so only it can be polled.
 	canPoll := ep == sail.Responses
 	var pollC <-chan time.Time
+	var poller *time.Ticker
 	if canPoll && !r.o.NoPoll {
-		t := time.NewTicker(r.o.PollInterval)
-		defer t.Stop()
-		pollC = t.C
+		// One early poll shows the response moving (queued → in_progress)
+		// on slow runs; after it the fallback poll is as slow as asked.
+		poller = time.NewTicker(min(time.Second, r.o.PollInterval))
+		defer poller.Stop()
+		pollC = poller.C
 	}
 	var graceC <-chan time.Time
 	var polled *sail.Response
@@ -276,6 +279,9 @@ func (r *runner) waitForWebhook(ctx context.Context, ep sail.Endpoint, created *
 				return r.notDelivered(polled, "the tunnel stopped before the webhook arrived")
 			}
 		case <-pollC:
+			if poller != nil {
+				poller.Reset(r.o.PollInterval)
+			}
 			resp, err := r.o.API.Get(ctx, r.id)
 			if err != nil {
 				if ctx.Err() != nil {
