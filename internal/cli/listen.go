@@ -131,8 +131,13 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	// is and no TUI owns the screen. The TUI, when used, is on stderr.
 	useTUI := f.IO.StderrTTY && !o.JSON && !o.NoTUI
 	var sinks []event.Sink
+	// early gets errors from before "ready": a script reading NDJSON sees
+	// why listen never started; people read them from Execute on stderr.
+	early := event.Sink(event.Discard)
 	if o.JSON || !f.IO.StdoutTTY {
-		sinks = append(sinks, render.NewNDJSON(f.IO.Out, f.Now))
+		nd := render.NewNDJSON(f.IO.Out, f.Now)
+		sinks = append(sinks, nd)
+		early = nd
 	} else if !useTUI {
 		sinks = append(sinks, render.NewPlain(f.IO.Out, render.StyleListen, !f.IO.ColorDisabled, f.Now))
 	}
@@ -146,7 +151,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	}
 	st, err := o.Store.open(f)
 	if err != nil {
-		return err
+		return reportEarly(early, err)
 	}
 	in, err := inbox.Open(ctx, inbox.Options{
 		Tunnel: o.Tunnel.options(provider, quietLogger()),
@@ -155,7 +160,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		},
 	})
 	if err != nil {
-		return err
+		return reportEarly(early, err)
 	}
 	closeInbox := func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 800*time.Millisecond)
