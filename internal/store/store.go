@@ -57,8 +57,10 @@ const (
 	defaultSegmentBytes   = 8 << 20
 
 	// smallFrame is the largest frame that is copied into a batch and
-	// group-committed; larger bodies are written from the caller's buffer.
-	smallFrame = 256 << 10
+	// group-committed; larger bodies are written from the caller's buffer
+	// (with writev(2) where there is one), since copying them would cost
+	// more than the system call it saves.
+	smallFrame = 16 << 10
 	// verifyAtOpen is the largest body whose CRC is checked when the
 	// history is opened; larger bodies are checked by Get.
 	verifyAtOpen = 1 << 20
@@ -140,8 +142,9 @@ type Store struct {
 	bufs    sync.Pool // *[]byte batch buffers
 	scratch sync.Pool // *[]byte header scratch
 
-	gmu     sync.Mutex // guards pending
+	gmu     sync.Mutex // guards pending and writing
 	pending *batch     // small frames waiting for the next write
+	writing bool       // a leader is writing; new frames wait for their batch
 
 	mu      sync.Mutex
 	closed  bool
@@ -563,9 +566,9 @@ func (s *Store) newID() string {
 // rec.Headers and rec.Body must already be redacted.
 //
 // Concurrent Saves are group-committed: while one goroutine writes, the
-// others append their frames to the next batch, and whoever gets the lock
-// next writes the whole batch with a single write(2). Under load this
-// turns fifty syscalls into one; alone, a Save is still one write.
+// others append their frames to the next batch, and one of them then
+// writes the whole batch with a single write(2). Under load this turns many
+// system calls into one; alone, a Save is still one write.
 func (s *Store) Save(rec *Record) error {
 	if rec.ReceivedAt.IsZero() {
 		rec.ReceivedAt = s.opts.Now()
@@ -613,7 +616,7 @@ func (s *Store) Save(rec *Record) error {
 	s.gmu.Lock()
 	b := s.pending
 	if b == nil {
-		b = &batch{done: make(chan struct{})}
+		b = &batch{done: make(chan struct{}), lead: make(chan struct{}, 1)}
 		if v, ok := s.bufs.Get().(*[]byte); ok {
 			b.buf = (*v)[:0]
 		}
@@ -626,27 +629,50 @@ func (s *Store) Save(rec *Record) error {
 	b.buf = append(b.buf, rec.Body...)
 	b.buf = append(b.buf, '\n')
 	b.recs = append(b.recs, p)
+	lead := !s.writing
+	if lead {
+		s.writing = true
+		s.pending = nil
+	}
 	s.gmu.Unlock()
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-b.done: // written by another Save while we waited for the lock
-		return b.err
-	default:
+	if !lead {
+		select {
+		case <-b.done: // written by another Save
+			return b.err
+		case <-b.lead: // the previous writer handed this batch to us
+			s.gmu.Lock()
+			s.pending = nil
+			s.gmu.Unlock()
+		}
 	}
-	// s.mu is held, so no earlier leader is still writing: b is the
-	// pending batch. Take it; later Saves start the next one.
-	s.gmu.Lock()
-	s.pending = nil
-	s.gmu.Unlock()
+	return s.commit(b)
+}
+
+// commit writes batch b, whose leader the caller is, then hands the next
+// batch (formed while b was written) to one of its members, or ends the
+// writing turn. Only leaders touch s.mu here, so waiting members sleep on
+// their batch instead of queueing on the mutex one after another.
+func (s *Store) commit(b *batch) error {
+	s.mu.Lock()
 	b.err = s.writeLocked(b.recs, b.buf)
+	s.mu.Unlock()
+	err := b.err
 	close(b.done)
 	buf := b.buf[:0]
-	if cap(buf) <= 4*smallFrame {
+	if cap(buf) <= 64*smallFrame {
 		s.bufs.Put(&buf)
 	}
-	return b.err
+	s.gmu.Lock()
+	next := s.pending
+	if next == nil {
+		s.writing = false
+	}
+	s.gmu.Unlock()
+	if next != nil {
+		next.lead <- struct{}{} // buffered: one of its members takes over
+	}
+	return err
 }
 
 // batch is a group of small frames written together.
@@ -654,6 +680,7 @@ type batch struct {
 	buf  []byte
 	recs []pendingRec
 	done chan struct{} // closed once written (or failed)
+	lead chan struct{} // receives one token when a member must write it
 	err  error
 }
 
@@ -692,9 +719,13 @@ func (s *Store) writeLocked(recs []pendingRec, parts ...[]byte) error {
 	}
 	off := s.active.size
 	var err error
-	for _, part := range parts {
-		if _, err = s.w.Write(part); err != nil {
-			break
+	if len(parts) > 1 && s.opts.WrapWriter == nil {
+		err = writeParts(s.file, parts)
+	} else {
+		for _, part := range parts {
+			if _, err = s.w.Write(part); err != nil {
+				break
+			}
 		}
 	}
 	if err == nil && s.opts.Sync {
