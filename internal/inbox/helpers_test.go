@@ -1,0 +1,58 @@
+package inbox
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/tunnel"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// openLocal opens a real inbox (local tunnel on a free loopback port, the
+// receiver behind webhook.NewServer) and closes it when the test ends.
+func openLocal(t *testing.T, o webhook.Options) *Inbox {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	in, err := Open(ctx, Options{Tunnel: localTunnel(), Receiver: o})
+	if err != nil {
+		t.Fatalf("open inbox: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := in.Close(ctx); err != nil {
+			t.Errorf("close inbox: %v", err)
+		}
+	})
+	return in
+}
+
+// settle waits until the receiver has emitted the events of every delivery
+// answered so far.
+func settle(t *testing.T, r *webhook.Receiver) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Wait(ctx); err != nil {
+		t.Fatalf("receiver work did not finish: %v", err)
+	}
+}
+
+// deliveries returns the Delivery events recorded so far, in order.
+func deliveries(r *event.Recorder) []event.Delivery {
+	var out []event.Delivery
+	for _, e := range r.Events() {
+		if d, ok := e.(event.Delivery); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// localTunnel is a loopback tunnel on a free port.
+func localTunnel() tunnel.Options {
+	return tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"}
+}
