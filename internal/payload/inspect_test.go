@@ -182,8 +182,16 @@ func FuzzScanner(f *testing.F) {
 				t.Fatal(err)
 			}
 			end, _, _ := scanString(b, skipWS(b, 0))
-			if got := unquote(b[skipWS(b, 0):end], -1); got != v {
+			lit := b[skipWS(b, 0):end]
+			if got := unquote(lit, -1); got != v {
 				t.Fatalf("unquote(%q) = %q, encoding/json %q", b, got, v)
+			}
+			// A limited decode is a prefix, within the limit, complete only when whole.
+			for _, limit := range []int{0, 1, 3, 7, len(v)} {
+				got, complete := unquoteLimit(lit, limit)
+				if len(got) > limit || !strings.HasPrefix(v, got) || complete != (got == v) {
+					t.Fatalf("unquoteLimit(%q, %d) = %q, %v; full %q", lit, limit, got, complete, v)
+				}
 			}
 		}
 	})

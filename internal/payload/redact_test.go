@@ -331,3 +331,18 @@ func TestPrepareShortcut(t *testing.T) {
 		t.Fatalf("invalid body: %v %s", err, out)
 	}
 }
+
+func FuzzHorspool(f *testing.F) {
+	f.Add([]byte("The answer is 4. The answer"), []byte("answer"))
+	f.Add([]byte("aaaaab"), []byte("aab"))
+	f.Add([]byte("abc"), []byte("abcd"))
+	f.Fuzz(func(t *testing.T, s, pat []byte) {
+		if len(pat) == 0 {
+			return
+		}
+		skip := horspool(pat)
+		if got, want := indexHorspool(s, pat, &skip), bytes.Index(s, pat); got != want {
+			t.Fatalf("indexHorspool(%q, %q) = %d, bytes.Index says %d", s, pat, got, want)
+		}
+	})
+}

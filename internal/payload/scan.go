@@ -400,18 +400,19 @@ func unquote(lit []byte, limit int) string {
 // decoded (false when limit cut it short).
 func unquoteLimit(lit []byte, limit int) (string, bool) {
 	s := lit[1 : len(lit)-1]
+	head := s
+	if limit >= 0 && len(head) > limit {
+		head = head[:limit] // only the part that will be returned matters
+	}
 	fast := true
-	for _, c := range s {
+	for _, c := range head {
 		if c == '\\' || c >= 0x80 {
 			fast = false
 			break
 		}
 	}
 	if fast {
-		if limit >= 0 && len(s) > limit {
-			return string(s[:limit]), false
-		}
-		return string(s), true
+		return string(head), len(head) == len(s)
 	}
 	n, max := len(s), int(^uint(0)>>1)
 	if limit >= 0 {
