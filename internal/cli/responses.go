@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
 )
 
@@ -35,7 +37,10 @@ func (a *apiFlags) client(f *Factory, cmd *cobra.Command) (*sail.Client, *config
 }
 
 // printJSON writes raw JSON: indented on a terminal, compact otherwise.
+// metadata.webhook_token is masked: Sail echoes it in every response
+// object, and a secret must not reach a terminal or a script's log.
 func printJSON(f *Factory, raw []byte) error {
+	raw = payload.Redact(bytes.Clone(raw), "")
 	var buf []byte
 	var err error
 	if f.IO.StdoutTTY {
