@@ -67,7 +67,7 @@ func canon(dst, b []byte, i, depth int) ([]byte, int, error) {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendQuote(dst, m.key)
+			dst = AppendQuote(dst, m.key)
 			dst = append(dst, ':')
 			if dst, _, err = canon(dst, b, m.vs, depth+1); err != nil {
 				return dst, end, err
@@ -91,7 +91,7 @@ func canon(dst, b []byte, i, depth int) ([]byte, int, error) {
 		if err != nil {
 			return dst, end, err
 		}
-		return appendQuote(dst, unquote(b[i:end], -1)), end, nil
+		return AppendQuote(dst, unquote(b[i:end], -1)), end, nil
 	default:
 		end, err := skipValue(b, i, depth)
 		return append(dst, b[i:end]...), end, err
@@ -152,7 +152,7 @@ func (p *pathNode) String() string {
 			}
 			sb.WriteString(n.key)
 		default:
-			sb.WriteString("[" + string(appendQuote(nil, n.key)) + "]")
+			sb.WriteString("[" + string(AppendQuote(nil, n.key)) + "]")
 		}
 	}
 	return sb.String()

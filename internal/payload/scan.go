@@ -507,10 +507,10 @@ func hex4(s []byte) rune {
 
 const hexDigits = "0123456789abcdef"
 
-// appendQuote appends s as a JSON string literal. Unlike encoding/json it
+// AppendQuote appends s as a JSON string literal. Unlike encoding/json it
 // does not escape <, > and &, so canonical forms stay readable; invalid
 // UTF-8 becomes \ufffd so that the output is always valid JSON.
-func appendQuote(dst []byte, s string) []byte {
+func AppendQuote(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -4,7 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sailresearch/sail/internal/payload"
 )
 
 // appendHeader encodes the header line of a frame: the record without its
@@ -13,14 +14,14 @@ import (
 // based json.Marshal was the largest CPU cost of a Save after write(2).
 func appendHeader(b []byte, r *Record) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, r.ID)
+	b = payload.AppendQuote(b, r.ID)
 	b = append(b, `,"received_at":"`...)
 	b = r.ReceivedAt.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
 	b = appendField(b, "remote_addr", r.RemoteAddr)
 	b = appendField(b, "path", r.Path)
 	b = append(b, `,"verdict":`...)
-	b = appendString(b, r.Verdict)
+	b = payload.AppendQuote(b, r.Verdict)
 	b = append(b, `,"http_status":`...)
 	b = strconv.AppendInt(b, int64(r.HTTPStatus), 10)
 	if r.Duplicate {
@@ -54,9 +55,9 @@ func appendHeader(b []byte, r *Record) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = payload.AppendQuote(b, k)
 			b = append(b, ':')
-			b = appendString(b, r.Headers[k])
+			b = payload.AppendQuote(b, r.Headers[k])
 		}
 		b = append(b, '}')
 	}
@@ -71,7 +72,7 @@ func appendField(b []byte, name, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendString(b, value)
+	return payload.AppendQuote(b, value)
 }
 
 const hexDigits = "0123456789abcdef"
@@ -82,47 +83,4 @@ func appendHex32(b []byte, v uint32) []byte {
 		b = append(b, hexDigits[v>>uint(shift)&0xf])
 	}
 	return b
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes \ufffd,
-// as encoding/json does, so the header always parses.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -32,20 +32,3 @@ func TestAppendHeaderMatchesJSON(t *testing.T) {
 		}
 	}
 }
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x00\x1f\"\\", "é\xff\xfe", "\u2028<>&"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var got, want string
-		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
-			t.Fatalf("appendString(%q) does not parse: %v", s, err)
-		}
-		std, _ := json.Marshal(s)
-		json.Unmarshal(std, &want)
-		if got != want {
-			t.Fatalf("appendString(%q) decodes to %q, encoding/json gives %q", s, got, want)
-		}
-	})
-}
