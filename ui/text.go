@@ -131,6 +131,15 @@ func fit(s string, width int) string {
 	return ansi.Truncate(s, max(width, 0), "…")
 }
 
+// padTo pads a (possibly styled) cell with spaces to width cells, so rows
+// of a list line up whatever the verdict or size.
+func padTo(s string, width int) string {
+	if w := ansi.StringWidth(s); w < width {
+		return s + strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
 // humanBytes formats a payload size.
 func humanBytes(n int64) string {
 	switch {

@@ -414,10 +414,13 @@ func (m Model) deliveryText(d delivery, withID bool) string {
 			code = st.ok.Render(fmt.Sprint(e.HTTPStatus))
 		}
 	}
-	s := st.value.Render(fmt.Sprintf("#%d", e.Attempt)) + "  " + code + "  " +
-		st.label.Render("token ") + m.verdictText(e.Verdict) + "  " + st.dim.Render(humanBytes(e.Bytes))
-	if e.Duplicate {
+	s := padTo(st.value.Render(fmt.Sprintf("#%d", e.Attempt)), 3) + "  " + padTo(code, 3) + "  " +
+		st.label.Render("token ") + padTo(m.verdictText(e.Verdict), len("✗ mismatch")) + "  " + padTo(st.dim.Render(humanBytes(e.Bytes)), len("100.0 kB"))
+	switch {
+	case e.Duplicate:
 		s += " " + st.badge.Render("[dup]")
+	case withID:
+		s += "      " // keeps the id column aligned under [dup] rows
 	}
 	if withID && e.ResponseID != "" {
 		s += "  " + st.value.Render(oneLine(e.ResponseID))
