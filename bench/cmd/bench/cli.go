@@ -19,6 +19,7 @@ import (
 
 	"github.com/sailresearch/sail/bench/internal/fixture"
 	"github.com/sailresearch/sail/bench/internal/loadgen"
+	"github.com/sailresearch/sail/bench/internal/procstat"
 )
 
 // CLI is part 4: wall time of the built binary, N runs of each command,
@@ -237,6 +238,10 @@ type Batch struct {
 	MaxMs       int64   `json:"create_to_webhook_max_ms"`
 	MaxRSSKiB   int64   `json:"maxrss_kib"`
 	RSSMethod   string  `json:"rss_method"`
+	// Emulator is "embedded" (--emulator) or "process" (a separate `sail
+	// emulator`, whose own peak RSS is EmulatorRSSKiB).
+	Emulator       string `json:"emulator"`
+	EmulatorRSSKiB int64  `json:"emulator_peak_rss_kib,omitempty"`
 	// SummaryMs is process start → the "N items: … verified in" summary
 	// on stderr; the rest of WallMs is shutdown.
 	SummaryMs  float64 `json:"summary_ms"`
@@ -251,28 +256,50 @@ func (c *config) batch(ctx context.Context, res *Results) error {
 	if c.sailBin == "" {
 		return errors.New("sail was not built")
 	}
-	for _, n := range c.batchSizes {
-		b, err := c.batchRun(ctx, n)
-		if err != nil {
-			return err
+	for _, external := range []bool{false, true} {
+		for _, n := range c.batchSizes {
+			b, err := c.batchRun(ctx, n, external)
+			if err != nil {
+				return err
+			}
+			res.Batch = append(res.Batch, b)
+			c.logf("  %d items (%s): %.0f items/s, %d verified, peak RSS %d KiB", n, b.Emulator, b.ItemsPerSec, b.Verified, b.MaxRSSKiB)
 		}
-		res.Batch = append(res.Batch, b)
-		c.logf("  %d items: %.0f items/s, %d verified, maxrss %d KiB", n, b.ItemsPerSec, b.Verified, b.MaxRSSKiB)
 	}
 	return nil
 }
 
-func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
-	b := Batch{Items: n, Concurrency: batchConcurrency}
+// batchRun runs one batch of n items against the embedded emulator
+// (--emulator, the measurement the issue asks for) or, as a diagnostic,
+// against a `sail emulator` process, so that the batch process's RSS
+// excludes the emulator's memory of every response it served.
+func (c *config) batchRun(ctx context.Context, n int, external bool) (Batch, error) {
+	b := Batch{Items: n, Concurrency: batchConcurrency, Emulator: "embedded"}
+	tag := fmt.Sprintf("%d-%v", n, external)
 	items := filepath.Join(c.tmp, fmt.Sprintf("items-%d.jsonl", n))
-	results := filepath.Join(c.tmp, fmt.Sprintf("results-%d.jsonl", n))
+	results := filepath.Join(c.tmp, "results-"+tag+".jsonl")
 	if err := os.WriteFile(items, fixture.Items(n), 0o600); err != nil {
 		return b, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 150*time.Second)
 	defer cancel()
-	cmd := c.measured(ctx, c.sailBin, "run", "--webhook", "--emulator", "-f", items,
-		"--concurrency", fmt.Sprint(batchConcurrency), "-o", results)
+	args := []string{"run", "--webhook", "--emulator", "-f", items, "--concurrency", fmt.Sprint(batchConcurrency), "-o", results}
+	var emu *exec.Cmd
+	var apiURL string
+	if external {
+		b.Emulator = "process"
+		var err error
+		emu, apiURL, err = c.startEmulator(ctx, tag)
+		if err != nil {
+			return b, err
+		}
+		defer stopProcess(emu)
+		args = slices.Delete(args, 2, 3) // no --emulator
+	}
+	cmd := c.measured(ctx, c.sailBin, args...)
+	if external {
+		cmd.Env = append(cmd.Env, "SAIL_API_URL="+apiURL, "SAIL_API_KEY=bench")
+	}
 	t0 := time.Now()
 	stderr := &capped{max: 8 << 10, start: t0}
 	cmd.Stderr = stderr
@@ -284,6 +311,11 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 		b.OwnElapsed = string(m[1])
 	}
 	b.MaxRSSKiB, b.RSSMethod = cmd.PeakKiB()
+	if emu != nil {
+		if m, err := procstat.Of(emu.Process.Pid); err == nil {
+			b.EmulatorRSSKiB = m.HWMKiB
+		}
+	}
 	if cmd.ProcessState != nil {
 		b.ExitCode = cmd.ProcessState.ExitCode()
 	}
@@ -321,6 +353,43 @@ func (c *config) batchRun(ctx context.Context, n int) (Batch, error) {
 	b.P50ms, b.P95ms, b.MaxMs = loadgen.Percentile(lat, 50), loadgen.Percentile(lat, 95), loadgen.Percentile(lat, 100)
 	b.ItemsPerSec = float64(b.Verified) / wall.Seconds()
 	return b, nil
+}
+
+// stopProcess interrupts cmd and kills it if it has not exited after 5 s.
+func stopProcess(cmd *exec.Cmd) {
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// startEmulator starts `sail emulator` on a free loopback port and returns
+// its base URL.
+func (c *config) startEmulator(ctx context.Context, tag string) (*exec.Cmd, string, error) {
+	urlFile := filepath.Join(c.tmp, "emulator-url-"+tag)
+	cmd := exec.CommandContext(ctx, c.sailBin, "emulator", "--addr", "127.0.0.1:0", "--url-file", urlFile)
+	cmd.Env = c.sailEnv()
+	if err := cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("start sail emulator: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if b, err := os.ReadFile(urlFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			return cmd, string(bytes.TrimSpace(b)), nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return nil, "", errors.New("sail emulator wrote no --url-file within 10 s")
 }
 
 // summaryRE finds the batch's summary line on stderr.

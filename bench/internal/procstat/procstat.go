@@ -20,6 +20,10 @@ type Mem struct {
 // Self reads the calling process's memory.
 func Self() (Mem, error) { return read("/proc/self/status") }
 
+// Of reads the memory of process pid. A child's VmHWM starts afresh at
+// exec, unlike wait4's Maxrss, which inherits the parent's.
+func Of(pid int) (Mem, error) { return read(fmt.Sprintf("/proc/%d/status", pid)) }
+
 func read(path string) (Mem, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
