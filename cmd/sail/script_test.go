@@ -6,13 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +55,13 @@ func TestScripts(t *testing.T) {
 			"count":    cmdCount,
 			"httpget":  cmdHTTPGet,
 			"sleep":    cmdSleep,
+			// Fault and secret tests (faults_*.txtar, secrets_*.txtar).
+			"freeport":  cmdFreePort,
+			"proxy":     cmdProxy,
+			"waitmatch": cmdWaitMatch,
+			"jsonget":   cmdJSONGet,
+			"perms":     cmdPerms,
+			"noleak":    cmdNoLeak,
 		},
 	})
 }
@@ -215,4 +227,222 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// freeport VAR: set VAR to 127.0.0.1:PORT for a loopback port that was free
+// a moment ago, for a receiver that must come back on the same address.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := ln.Addr().String()
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], addr)
+}
+
+// proxy URLFILE TARGET [-lose N] [-log FILE] [-bodies FILE]: serve a
+// loopback reverse proxy to TARGET until the script ends and write its URL
+// (TARGET's path on the proxy's address) to URLFILE. Each request is passed
+// on as it came (method, path, headers, body). -lose N forwards the first N
+// requests and then answers the client 502 whatever the target said: the
+// acknowledgement lost on the way back that makes a sender retry a delivery
+// the receiver already stored. -log appends "N STATUS" per request once the
+// target answered (STATUS is "error" when it could not be reached), -bodies
+// each request body on one line.
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: proxy URLFILE TARGET [-lose N] [-log FILE] [-bodies FILE]")
+	}
+	target, err := url.Parse(args[1])
+	ts.Check(err)
+	lose := 0
+	var logFile, bodiesFile string
+	for rest := args[2:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 {
+			ts.Fatalf("proxy: %s needs a value", rest[0])
+		}
+		switch rest[0] {
+		case "-lose":
+			lose, err = strconv.Atoi(rest[1])
+			ts.Check(err)
+		case "-log":
+			logFile = ts.MkAbs(rest[1])
+		case "-bodies":
+			bodiesFile = ts.MkAbs(rest[1])
+		default:
+			ts.Fatalf("proxy: unknown option %s", rest[0])
+		}
+	}
+	appendLine := func(file, line string) {
+		if file == "" {
+			return
+		}
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		f.WriteString(line + "\n")
+	}
+	var mu sync.Mutex // one request at a time: numbered, logged in order
+	n := 0
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		appendLine(bodiesFile, string(bytes.ReplaceAll(body, []byte("\n"), nil)))
+		u := *target
+		u.Path, u.RawQuery = r.URL.Path, r.URL.RawQuery
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			appendLine(logFile, fmt.Sprintf("%d error", n))
+			http.Error(w, "proxy: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		appendLine(logFile, fmt.Sprintf("%d %d", n, resp.StatusCode))
+		if n <= lose {
+			http.Error(w, "proxy: acknowledgement lost", http.StatusBadGateway)
+			return
+		}
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(answer)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte("http://"+ln.Addr().String()+target.Path+"\n"), 0o600))
+}
+
+// waitmatch FILE REGEXP: wait (up to 20s) until FILE's content matches
+// REGEXP (multi-line mode: ^ and $ match at line breaks).
+func cmdWaitMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: waitmatch FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	deadline := time.Now().Add(20 * time.Second)
+	var b []byte
+	for time.Now().Before(deadline) {
+		if b, err = os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(b) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not match %q within 20s; it holds:\n%s", args[0], args[1], b)
+}
+
+// jsonget VAR FILE PATH [REGEXP]: set VAR to the string at the dotted PATH
+// (e.g. metadata.webhook_token) of the first line of FILE, a file of JSON
+// objects one per line, that has one; with REGEXP, the value must match it.
+func cmdJSONGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 || len(args) > 4 || neg {
+		ts.Fatalf("usage: jsonget VAR FILE PATH [REGEXP]")
+	}
+	for _, line := range strings.Split(ts.ReadFile(args[1]), "\n") {
+		var v any
+		if json.Unmarshal([]byte(line), &v) != nil {
+			continue
+		}
+		for _, k := range strings.Split(args[2], ".") {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if len(args) == 4 && !regexp.MustCompile(args[3]).MatchString(s) {
+			ts.Fatalf("%s in %s is %d characters that do not match %s", args[2], args[1], len(s), args[3])
+		}
+		ts.Setenv(args[0], s)
+		return
+	}
+	ts.Fatalf("no line of %s has a string at %s", args[1], args[2])
+}
+
+// perms DIR DIRMODE FILEMODE: DIR holds at least one file, and DIR and every
+// directory under it have permission bits DIRMODE, every file FILEMODE
+// (octal, e.g. 700 600).
+func cmdPerms(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: perms DIR DIRMODE FILEMODE")
+	}
+	dirMode, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	fileMode, err := strconv.ParseUint(args[2], 8, 32)
+	ts.Check(err)
+	files := 0
+	ts.Check(filepath.WalkDir(ts.MkAbs(args[0]), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(fileMode)
+		if d.IsDir() {
+			want = os.FileMode(dirMode)
+		} else {
+			files++
+		}
+		if got := info.Mode().Perm(); got != want {
+			ts.Fatalf("%s has mode %#o, want %#o", p, got, want)
+		}
+		return nil
+	}))
+	if files == 0 {
+		ts.Fatalf("%s holds no files", args[0])
+	}
+}
+
+// noleak PATH VALUE...: PATH (a file, or a directory searched recursively)
+// exists and no file in it contains any VALUE. Hits are reported by file,
+// never by printing the value.
+func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: noleak PATH VALUE...")
+	}
+	for i, v := range args[1:] {
+		if len(v) < 8 {
+			ts.Fatalf("noleak: value %d is only %d characters: too short to mean anything", i+1, len(v))
+		}
+	}
+	files := 0
+	ts.Check(filepath.WalkDir(ts.MkAbs(args[0]), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, v := range args[1:] {
+			if bytes.Contains(b, []byte(v)) {
+				ts.Fatalf("%s contains secret value %d in clear", p, i+1)
+			}
+		}
+		return nil
+	}))
+	if files == 0 {
+		ts.Fatalf("noleak: %s holds no files to search", args[0])
+	}
 }
