@@ -1,0 +1,292 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sailresearch/sail/internal/emulator"
+	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/inbox"
+	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/tunnel"
+	"github.com/sailresearch/sail/internal/webhook"
+)
+
+// The goroutine-leak helpers below are repeated in internal/cli and
+// internal/emulator (test files cannot be shared without a package of their
+// own). They compare goroutine ids, which the runtime never reuses, so a
+// goroutine left over from an earlier test is never blamed on this one, and
+// nothing depends on the total count.
+
+// goroutines returns the stack of every live goroutine by id.
+func goroutines() map[uint64]string {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	all := make(map[uint64]string)
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		var id uint64
+		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
+			all[id] = g
+		}
+	}
+	return all
+}
+
+// processWide are goroutines a library starts once per process and keeps
+// on purpose; they are not leaks of the code under test.
+var processWide = []string{
+	"os/signal.signal_recv", // signal.Notify's reader
+}
+
+// leakedSince waits up to wait for every goroutine started after before
+// was taken to exit, and returns the stacks of those still running.
+func leakedSince(before map[uint64]string, wait time.Duration) []string {
+	deadline := time.Now().Add(wait)
+	for {
+		var leaked []string
+	next:
+		for id, stack := range goroutines() {
+			if _, old := before[id]; old {
+				continue
+			}
+			for _, p := range processWide {
+				if strings.Contains(stack, p) {
+					continue next
+				}
+			}
+			leaked = append(leaked, stack)
+		}
+		if len(leaked) == 0 || time.Now().After(deadline) {
+			sort.Strings(leaked)
+			return leaked
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkNoLeak fails t if goroutines started after before are still running
+// 5 s later (they exit asynchronously once their connections close), and
+// prints their stacks.
+func checkNoLeak(t testing.TB, before map[uint64]string) {
+	t.Helper()
+	if leaked := leakedSince(before, 5*time.Second); len(leaked) > 0 {
+		t.Errorf("%d goroutine(s) still running after everything was closed:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+	}
+}
+
+// TestLeakHelperSeesALeak shows the helper can fail: a goroutine blocked
+// on a channel is reported, with its stack, until it is released.
+func TestLeakHelperSeesALeak(t *testing.T) {
+	before := goroutines()
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		<-release
+	}()
+	leaked := leakedSince(before, 50*time.Millisecond)
+	if len(leaked) != 1 || !strings.Contains(leaked[0], "TestLeakHelperSeesALeak") {
+		t.Fatalf("a blocked goroutine must be reported with its stack, got %d: %q", len(leaked), leaked)
+	}
+	close(release)
+	<-exited
+	if leaked := leakedSince(before, 5*time.Second); len(leaked) != 0 {
+		t.Fatalf("an exited goroutine is still reported: %q", leaked)
+	}
+}
+
+// leakRig is the run harness without t.Cleanup: the test closes everything
+// itself before counting goroutines.
+type leakRig struct {
+	emu    *emulator.Emulator
+	srv    *httptest.Server
+	client *sail.Client
+	tun    *droppingTunnel
+	inbox  *inbox.Inbox
+	events *event.Recorder
+}
+
+func openLeakRig(t *testing.T, eo emulator.Options) *leakRig {
+	t.Helper()
+	if eo.RetryBackoff == 0 {
+		eo.RetryBackoff = 5 * time.Millisecond
+	}
+	emu, err := emulator.New(eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &leakRig{emu: emu, srv: httptest.NewServer(emu), events: &event.Recorder{}}
+	if r.client, err = sail.New(sail.Options{BaseURL: r.srv.URL, APIKey: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.tun = &droppingTunnel{Tunnel: tun}
+	r.inbox = inbox.Serve(r.tun, webhook.NewReceiver(webhook.Options{Sink: r.events}))
+	return r
+}
+
+// close shuts down in the CLI's order: the inbox, then the emulator and
+// its server.
+func (r *leakRig) close(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := r.inbox.Close(ctx); err != nil {
+		t.Errorf("inbox close: %v", err)
+	}
+	if err := r.emu.Close(ctx); err != nil {
+		t.Errorf("emulator close: %v", err)
+	}
+	r.srv.Close()
+}
+
+func (r *leakRig) options(ep sail.Endpoint) Options {
+	return Options{
+		API:          r.client,
+		Request:      sail.CreateRequest{Endpoint: ep, Model: "moonshotai/Kimi-K2.5", Input: "What is 2+2?"},
+		Webhook:      true,
+		Inbox:        r.inbox,
+		PollInterval: 20 * time.Millisecond,
+		WebhookGrace: 200 * time.Millisecond,
+		Settle:       20 * time.Millisecond,
+		Sink:         Ordered(r.events),
+	}
+}
+
+// TestRunLeavesNoGoroutines runs webhook mode through each way a run can
+// end and checks that once the inbox and emulator are closed, nothing the
+// run started is still running: no poller, no route waiting to hand over a
+// delivery, no receiver or keep-alive connection goroutine.
+func TestRunLeavesNoGoroutines(t *testing.T) {
+	cases := []struct {
+		name     string
+		emu      emulator.Options
+		ep       sail.Endpoint
+		timeout  time.Duration
+		interact func(r *leakRig, cancel context.CancelFunc) event.Sink // nil: plain sink
+		tweak    func(o *Options)
+		want     int
+	}{
+		{name: "verified", ep: sail.Responses, want: exitcode.OK},
+		{name: "chat", ep: sail.Chat, want: exitcode.OK},
+		{name: "messages", ep: sail.Messages, want: exitcode.OK},
+		{name: "duplicate during settle", emu: emulator.Options{DuplicateWebhook: true}, ep: sail.Responses, want: exitcode.OK},
+		{name: "wrong token", emu: emulator.Options{WrongToken: true}, ep: sail.Responses, want: exitcode.Verify},
+		{name: "dropped webhook", emu: emulator.Options{DropWebhook: true}, ep: sail.Responses, want: exitcode.Verify},
+		{name: "failed outcome", emu: emulator.Options{Outcome: "failed"}, ep: sail.Responses, want: exitcode.ResponseFailed},
+		{name: "timeout", emu: emulator.Options{Latency: time.Minute}, ep: sail.Responses, timeout: 150 * time.Millisecond, want: exitcode.Timeout},
+		{
+			// The retries pending in the emulator and the run's cancel
+			// call are both cut short.
+			name: "interrupt with cancel", emu: emulator.Options{Latency: time.Minute}, ep: sail.Responses, want: exitcode.Interrupted,
+			tweak: func(o *Options) { o.CancelOnInterrupt = true },
+			interact: func(r *leakRig, cancel context.CancelFunc) event.Sink {
+				return event.SinkFunc(func(e event.Event) {
+					r.events.Emit(e)
+					if _, ok := e.(event.Created); ok {
+						cancel()
+					}
+				})
+			},
+		},
+		{
+			// The run gives up before the first (failing) attempt; the
+			// retry then finds the route gone, and the emulator's close
+			// ends whatever is still being retried.
+			name: "deliveries retried after the run", emu: emulator.Options{FailAttempts: 1, WebhookDelay: 50 * time.Millisecond}, ep: sail.Chat, want: exitcode.Verify,
+			tweak: func(o *Options) { o.WebhookGrace = 10 * time.Millisecond },
+		},
+		{
+			name: "tunnel drop", emu: emulator.Options{Latency: 30 * time.Millisecond, DropWebhook: true}, ep: sail.Responses, want: exitcode.Verify,
+			interact: func(r *leakRig, _ context.CancelFunc) event.Sink {
+				return event.SinkFunc(func(e event.Event) {
+					r.events.Emit(e)
+					if _, ok := e.(event.Created); ok {
+						r.tun.drop()
+					}
+				})
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := goroutines()
+			r := openLeakRig(t, tc.emu)
+			timeout := tc.timeout
+			if timeout == 0 {
+				timeout = 20 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			o := r.options(tc.ep)
+			if tc.tweak != nil {
+				tc.tweak(&o)
+			}
+			if tc.interact != nil {
+				o.Sink = tc.interact(r, cancel)
+			}
+			_, err := Run(ctx, o)
+			cancel()
+			r.close(t)
+			if got := exitcode.Of(err); got != tc.want {
+				t.Errorf("exit %d (%v), want %d; events %s", got, err, tc.want, kinds(r.events))
+			}
+			checkNoLeak(t, before)
+		})
+	}
+}
+
+// TestBatchOfRunsSharingAnInboxLeavesNoGoroutines runs several runs at once
+// on one inbox, as a batch does, some of them cut short.
+func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
+	before := goroutines()
+	r := openLeakRig(t, emulator.Options{Latency: 5 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			o := r.options(sail.Responses)
+			o.EmitDeliveries = true
+			o.Sink = event.Discard
+			rctx := ctx
+			if i%3 == 0 {
+				var c context.CancelFunc
+				rctx, c = context.WithTimeout(ctx, time.Millisecond)
+				defer c()
+			}
+			_, err := Run(rctx, o)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 8 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if c := exitcode.Of(err); c != exitcode.Timeout {
+			t.Errorf("run: exit %d (%v)", c, err)
+		}
+	}
+	if ok != 5 {
+		t.Errorf("%d of the 5 runs without a short deadline verified", ok)
+	}
+	cancel()
+	r.close(t)
+	checkNoLeak(t, before)
+}
