@@ -30,7 +30,8 @@ type Cell struct {
 	P50ms       float64   `json:"p50_ms"`
 	P99ms       float64   `json:"p99_ms"`
 	MaxMs       float64   `json:"max_ms"`
-	Rounds      []float64 `json:"rounds_rps,omitempty"` // every round's throughput; the median round is reported
+	Rounds      []float64 `json:"rounds_rps,omitempty"`  // every round's throughput; the median round is reported
+	OfferedRPS  float64   `json:"offered_rps,omitempty"` // open loop: the scheduled rate
 	FirstError  string    `json:"first_error,omitempty"`
 }
 
@@ -126,6 +127,28 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 		}
 		c.logf("  %d B, concurrency %d done", size, conc)
 	}
+	// Open loop: the same offered rate for both, half of what the slower
+	// of the two sustained at concurrency 50, at most 50 in flight. This
+	// is latency below saturation; the closed-loop p99 above is latency at
+	// saturation, where Little's law sets the mean ≈ 50 / throughput.
+	bc, ok1 := res.cell("bare", size, 50)
+	rc, ok2 := res.cell("receiver", size, 50)
+	if rate := min(bc.RPS, rc.RPS) / 2; ok1 && ok2 && rate > 0 {
+		for range c.rounds {
+			for _, t := range []*target{bare, rcv} {
+				r, err := c.loadRate(ctx, t, tpl, 50, rate, 2*c.cellTime, seq)
+				if err != nil {
+					return err
+				}
+				cell := cellOf(t.name, size, 50, r)
+				cell.OfferedRPS = rate
+				res.OpenLoop = append(res.OpenLoop, cell)
+				if t == rcv {
+					sent += r.OK
+				}
+			}
+		}
+	}
 	st, err := rcv.command(ctx, "stats")
 	if err != nil {
 		return err
@@ -155,15 +178,24 @@ func (k ReceiverCheck) OK() bool {
 	return k.Delivered == n && k.VerifiedOK == n && k.Stored == n && k.Rejected == 0 && k.Duplicates == 0
 }
 
-// load runs the load generator against t with distinct payload ids.
+// load runs the load generator (closed loop) against t with distinct
+// payload ids.
 func (c *config) load(ctx context.Context, t *target, tpl *fixture.Template, conc, maxReq int, d time.Duration, seq *uint64) (loadgen.Result, error) {
-	client := loadgen.NewClient(conc)
+	return c.run(ctx, t, loadgen.Config{Concurrency: conc, MaxRequests: maxReq, MaxDuration: d, Body: tpl.Build}, seq)
+}
+
+// loadRate runs it open-loop at rate requests/s.
+func (c *config) loadRate(ctx context.Context, t *target, tpl *fixture.Template, conc int, rate float64, d time.Duration, seq *uint64) (loadgen.Result, error) {
+	return c.run(ctx, t, loadgen.Config{Concurrency: conc, MaxRequests: int(rate*d.Seconds()) + 1, MaxDuration: d, Rate: rate, Body: tpl.Build}, seq)
+}
+
+func (c *config) run(ctx context.Context, t *target, lc loadgen.Config, seq *uint64) (loadgen.Result, error) {
+	client := loadgen.NewClient(lc.Concurrency)
 	defer client.CloseIdleConnections()
-	r, err := loadgen.Run(ctx, client, loadgen.Config{
-		URL: t.URL, Token: t.Token, Concurrency: conc, MaxRequests: maxReq, MaxDuration: d,
-		Drain: 3 * time.Second, Timeout: 5 * time.Second, Body: tpl.Build, SeqBase: *seq,
-	})
-	*seq += uint64(maxReq) + uint64(conc) + 1
+	lc.URL, lc.Token, lc.SeqBase = t.URL, t.Token, *seq
+	lc.Drain, lc.Timeout = 3*time.Second, 5*time.Second
+	r, err := loadgen.Run(ctx, client, lc)
+	*seq += uint64(lc.MaxRequests) + uint64(lc.Concurrency) + 1
 	return r, err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ type Results struct {
 	Duration       string          `json:"duration"`
 	BinaryBytes    int64           `json:"binary_bytes"`
 	Receiver       []Cell          `json:"receiver"`
+	OpenLoop       []Cell          `json:"open_loop"`
 	ReceiverChecks []ReceiverCheck `json:"receiver_checks"`
 	Big            []BigPayload    `json:"big_payload"`
 	Dispatch       []Dispatch      `json:"dispatch"`
@@ -112,6 +114,18 @@ func (r *Results) Markdown() string {
 					rc.P50ms, rc.P99ms, bc.P50ms, bc.P99ms, pylat)
 			}
 		}
+		if len(r.OpenLoop) > 0 {
+			p("\nOpen loop, below saturation: the same rate for both, half the lower of the two closed-loop concurrency-50 throughputs, at most 50 in flight, latency from the scheduled send time (a server that falls behind pays for its queue). Rounds per target: %d, alternating; the round with the median p99 is shown.\n\n", r.openRounds())
+			p("| payload | offered req/s | receiver done req/s | receiver p50 / p99 ms | bare done req/s | bare p50 / p99 ms |\n|---|---|---|---|---|---|\n")
+			for _, size := range payloadSizes {
+				rc, ok1 := r.openCell("receiver", size)
+				bc, ok2 := r.openCell("bare", size)
+				if ok1 && ok2 {
+					p("| %s | %.0f | %.0f%s | %.2f / %.2f | %.0f%s | %.2f / %.2f |\n", sizeName(size), rc.OfferedRPS,
+						rc.RPS, failNote(rc), rc.P50ms, rc.P99ms, bc.RPS, failNote(bc), bc.P50ms, bc.P99ms)
+				}
+			}
+		}
 		for _, k := range r.ReceiverChecks {
 			p("\nReceiver bookkeeping, %s: %d answered 2xx, %d delivery events, %d verified (token ok), %d stored, %d rejected, %d duplicates — %s; peak RSS %.1f MiB.",
 				sizeName(k.Payload), k.Answered2xx, k.Delivered, k.VerifiedOK, k.Stored, k.Rejected, k.Duplicates,
@@ -209,6 +223,31 @@ func (r *Results) Markdown() string {
 	return b.String()
 }
 
+// openCell returns the open-loop round with the median p99.
+func (r *Results) openCell(target string, size int) (Cell, bool) {
+	var cs []Cell
+	for _, c := range r.OpenLoop {
+		if c.Target == target && c.Payload == size {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return Cell{}, false
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].P99ms < cs[j].P99ms })
+	return cs[len(cs)/2], true
+}
+
+func (r *Results) openRounds() int {
+	n := 0
+	for _, c := range r.OpenLoop {
+		if c.Target == "receiver" && c.Payload == r.OpenLoop[0].Payload {
+			n++
+		}
+	}
+	return n
+}
+
 func failNote(c Cell) string {
 	if c.Failed+c.Unfinished == 0 {
 		return ""
@@ -260,8 +299,16 @@ func (r *Results) targetRows(p func(string, ...any)) {
 			rc, ok1 := r.cell("receiver", size, 50)
 			bc, ok2 := r.cell("bare", size, 50)
 			if ok1 && ok2 {
-				p("| receiver p99 latency, %s, conc. 50 | %.2f ms | bare handler %.2f ms | %.2f× | < %.0f ms | %s |\n",
+				p("| receiver p99 latency, %s, conc. 50, closed loop (saturated) | %.2f ms | bare handler %.2f ms | %.2f× | < %.0f ms | %s |\n",
 					sizeName(size), rc.P99ms, bc.P99ms, safeDiv(rc.P99ms, bc.P99ms), targetP99ms, verdict(rc.P99ms < targetP99ms && rc.OK > 0))
+			}
+		}
+		for _, size := range payloadSizes {
+			rc, ok1 := r.openCell("receiver", size)
+			bc, ok2 := r.openCell("bare", size)
+			if ok1 && ok2 {
+				p("| receiver p99 latency, %s, ≤ 50 in flight, open loop at %.0f req/s | %.2f ms | bare handler %.2f ms | %.2f× | < %.0f ms | %s |\n",
+					sizeName(size), rc.OfferedRPS, rc.P99ms, bc.P99ms, safeDiv(rc.P99ms, bc.P99ms), targetP99ms, verdict(rc.P99ms < targetP99ms && rc.OK > 0))
 			}
 		}
 		all := len(r.ReceiverChecks) > 0

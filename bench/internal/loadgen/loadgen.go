@@ -43,6 +43,13 @@ type Config struct {
 	// SeqBase offsets seq so that several runs against one server never
 	// repeat a payload id.
 	SeqBase uint64
+	// Rate, when > 0, makes the run open-loop: requests are scheduled at
+	// this many per second whatever the server does, and at most
+	// Concurrency are in flight. Latency is then measured from each
+	// request's scheduled time, so a server that falls behind is charged
+	// for the queue it caused (no coordinated omission). 0 = closed loop:
+	// each worker sends its next request as soon as the last one answered.
+	Rate float64
 }
 
 // Result is what a run measured. Latency is from sending the request to
@@ -116,6 +123,27 @@ func Run(ctx context.Context, client *http.Client, c Config) (Result, error) {
 	defer cancel()
 
 	var tickets atomic.Int64
+	// Open loop: a scheduler hands out send times; workers take them.
+	var schedule chan time.Time
+	if c.Rate > 0 {
+		n := min(c.MaxRequests, int(c.Rate*c.MaxDuration.Seconds())+1)
+		schedule = make(chan time.Time, n) // never blocks the scheduler
+		go func() {
+			defer close(schedule)
+			interval := time.Duration(float64(time.Second) / c.Rate)
+			for i := range n {
+				at := start.Add(time.Duration(i) * interval)
+				if d := time.Until(at); d > 0 {
+					select {
+					case <-time.After(d):
+					case <-rctx.Done():
+						return
+					}
+				}
+				schedule <- at
+			}
+		}()
+	}
 	type partial struct {
 		lat                []time.Duration
 		failed, unfinished int
@@ -133,12 +161,22 @@ func Run(ctx context.Context, client *http.Client, c Config) (Result, error) {
 			p.statuses = map[int]int{}
 			var buf []byte
 			for {
+				var t0 time.Time
+				if schedule != nil {
+					at, ok := <-schedule
+					if !ok {
+						return
+					}
+					t0 = at
+				}
 				n := tickets.Add(1)
 				if n > int64(c.MaxRequests) || time.Now().After(stopStarting) || rctx.Err() != nil {
 					return
 				}
 				body := c.Body(buf, c.SeqBase+uint64(n))
-				t0 := time.Now()
+				if schedule == nil {
+					t0 = time.Now()
+				}
 				status, err := post(rctx, client, c, body)
 				d := time.Since(t0)
 				if status != 0 {

@@ -146,3 +146,20 @@ func TestRunRejectsIncompleteConfig(t *testing.T) {
 		t.Fatal("want an error for a config without bounds and body")
 	}
 }
+
+func TestRunOpenLoop(t *testing.T) {
+	srv, seen := server(t, func(int) int { return http.StatusOK })
+	r, err := Run(context.Background(), NewClient(3), Config{
+		URL: srv.URL, Concurrency: 3, MaxRequests: 5, MaxDuration: time.Minute, Rate: 100, Body: seqBody,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies, _ := seen()
+	if r.OK != 5 || len(bodies) != 5 || r.Failed+r.Unfinished != 0 {
+		t.Fatalf("ok %d served %d failed %d unfinished %d, want 5 requests", r.OK, len(bodies), r.Failed, r.Unfinished)
+	}
+	if r.Latencies[0] <= 0 {
+		t.Errorf("latency %v", r.Latencies[0])
+	}
+}
