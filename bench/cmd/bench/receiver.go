@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/sailresearch/sail/bench/internal/fixture"
 	"github.com/sailresearch/sail/bench/internal/loadgen"
+	"github.com/sailresearch/sail/bench/internal/procstat"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -32,17 +34,33 @@ type Cell struct {
 	MaxMs       float64   `json:"max_ms"`
 	Rounds      []float64 `json:"rounds_rps,omitempty"`  // every round's throughput; the median round is reported
 	OfferedRPS  float64   `json:"offered_rps,omitempty"` // open loop: the scheduled rate
-	FirstError  string    `json:"first_error,omitempty"`
+	// CPU time per OK request (user + system, 10 ms ticks over the whole
+	// cell) of the server process and of the load generator: unlike
+	// throughput, hardly moved by other work on the machine.
+	ServerCPUus float64 `json:"server_cpu_us_per_req"`
+	ClientCPUus float64 `json:"client_cpu_us_per_req"`
+	FirstError  string  `json:"first_error,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func cellOf(name string, size, conc int, r loadgen.Result) Cell {
-	return Cell{
+// sample is one load run and the CPU time it cost on each side.
+type sample struct {
+	loadgen.Result
+	serverCPU, clientCPU time.Duration
+}
+
+func cellOf(name string, size, conc int, r sample) Cell {
+	c := Cell{
 		Target: name, Payload: size, Concurrency: conc, OK: r.OK, Failed: r.Failed, Unfinished: r.Unfinished,
 		RPS: r.Throughput(), P50ms: ms(r.Percentile(50)), P99ms: ms(r.Percentile(99)),
 		MaxMs: ms(r.Percentile(100)), FirstError: r.FirstError,
 	}
+	if r.OK > 0 {
+		c.ServerCPUus = float64(r.serverCPU.Microseconds()) / float64(r.OK)
+		c.ClientCPUus = float64(r.clientCPU.Microseconds()) / float64(r.OK)
+	}
+	return c
 }
 
 // receiverMatrix is part 1: receiver vs bare handler vs Python listener.
@@ -100,7 +118,7 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 			}
 		}
 		// Rounds alternate targets so that a noisy moment hits both.
-		rounds := map[*target][]loadgen.Result{}
+		rounds := map[*target][]sample{}
 		for range c.rounds {
 			for _, t := range []*target{bare, rcv} {
 				r, err := c.load(ctx, t, tpl, conc, 200000, c.cellTime, seq)
@@ -180,28 +198,45 @@ func (k ReceiverCheck) OK() bool {
 
 // load runs the load generator (closed loop) against t with distinct
 // payload ids.
-func (c *config) load(ctx context.Context, t *target, tpl *fixture.Template, conc, maxReq int, d time.Duration, seq *uint64) (loadgen.Result, error) {
+func (c *config) load(ctx context.Context, t *target, tpl *fixture.Template, conc, maxReq int, d time.Duration, seq *uint64) (sample, error) {
 	return c.run(ctx, t, loadgen.Config{Concurrency: conc, MaxRequests: maxReq, MaxDuration: d, Body: tpl.Build}, seq)
 }
 
 // loadRate runs it open-loop at rate requests/s.
-func (c *config) loadRate(ctx context.Context, t *target, tpl *fixture.Template, conc int, rate float64, d time.Duration, seq *uint64) (loadgen.Result, error) {
+func (c *config) loadRate(ctx context.Context, t *target, tpl *fixture.Template, conc int, rate float64, d time.Duration, seq *uint64) (sample, error) {
 	return c.run(ctx, t, loadgen.Config{Concurrency: conc, MaxRequests: int(rate*d.Seconds()) + 1, MaxDuration: d, Rate: rate, Body: tpl.Build}, seq)
 }
 
-func (c *config) run(ctx context.Context, t *target, lc loadgen.Config, seq *uint64) (loadgen.Result, error) {
+func (c *config) run(ctx context.Context, t *target, lc loadgen.Config, seq *uint64) (sample, error) {
 	client := loadgen.NewClient(lc.Concurrency)
 	defer client.CloseIdleConnections()
 	lc.URL, lc.Token, lc.SeqBase = t.URL, t.Token, *seq
 	lc.Drain, lc.Timeout = 3*time.Second, 5*time.Second
+	s0, c0 := t.cpu(), selfCPU()
 	r, err := loadgen.Run(ctx, client, lc)
+	s1, c1 := t.cpu(), selfCPU()
 	*seq += uint64(lc.MaxRequests) + uint64(lc.Concurrency) + 1
-	return r, err
+	return sample{Result: r, serverCPU: s1 - s0, clientCPU: c1 - c0}, err
+}
+
+// cpu is the target process's CPU time so far (0 if unreadable).
+func (t *target) cpu() time.Duration {
+	d, _ := procstat.CPU(t.cmd.Process.Pid)
+	return d
+}
+
+// selfCPU is the bench process's CPU time: the load generator's cost.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // median returns the round with the median throughput, so that one noisy
 // round neither flatters nor sinks a target.
-func median(name string, size, conc int, rounds []loadgen.Result) Cell {
+func median(name string, size, conc int, rounds []sample) Cell {
 	sort.Slice(rounds, func(i, j int) bool { return rounds[i].Throughput() < rounds[j].Throughput() })
 	cell := cellOf(name, size, conc, rounds[len(rounds)/2])
 	for _, r := range rounds {

@@ -114,6 +114,23 @@ func (r *Results) Markdown() string {
 					rc.P50ms, rc.P99ms, bc.P50ms, bc.P99ms, pylat)
 			}
 		}
+		p("\nCPU time per request (user + system of the whole process over the cell, 10 ms ticks): unlike throughput, hardly moved by other work on the machine, so this ratio is the steadiest measure of what the receiver costs.\n\n")
+		p("| payload | conc. | receiver µs/req | bare µs/req | receiver ÷ bare | python µs/req | load generator µs/req (receiver cell) |\n|---|---|---|---|---|---|---|\n")
+		for _, size := range payloadSizes {
+			for _, conc := range concurrency {
+				rc, ok1 := r.cell("receiver", size, conc)
+				bc, ok2 := r.cell("bare", size, conc)
+				if !ok1 || !ok2 {
+					continue
+				}
+				py := "–"
+				if pc, ok := r.cell("python", size, conc); ok && pc.ServerCPUus > 0 {
+					py = fmt.Sprintf("%.0f", pc.ServerCPUus)
+				}
+				p("| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f |\n", sizeName(size), conc, rc.ServerCPUus, bc.ServerCPUus,
+					safeDiv(rc.ServerCPUus, bc.ServerCPUus), py, rc.ClientCPUus)
+			}
+		}
 		if len(r.OpenLoop) > 0 {
 			p("\nOpen loop, below saturation: the same rate for both, half the lower of the two closed-loop concurrency-50 throughputs, at most 50 in flight, latency from the scheduled send time (a server that falls behind pays for its queue). Rounds per target: %d, alternating; the round with the median p99 is shown.\n\n", r.openRounds())
 			p("| payload | offered req/s | receiver done req/s | receiver p50 / p99 ms | bare done req/s | bare p50 / p99 ms |\n|---|---|---|---|---|---|\n")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Mem is resident memory in KiB.
@@ -71,4 +72,42 @@ func ResetPeak() error {
 		return fmt.Errorf("reset peak RSS: %w", err)
 	}
 	return nil
+}
+
+// userHZ is the unit of utime and stime in /proc/<pid>/stat: 100 on every
+// Linux architecture Go supports.
+const userHZ = 100
+
+// CPU returns the user + system CPU time process pid has used so far, at
+// the kernel's 10 ms tick resolution.
+func CPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of process %d: %w (procstat needs Linux's /proc)", pid, err)
+	}
+	return ParseCPU(b)
+}
+
+// ParseCPU extracts utime + stime from the text of a stat file. The
+// command name (field 2) may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func ParseCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse stat: no command name")
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse stat: %d fields after the name, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
 }
