@@ -1,0 +1,288 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The goroutine-leak helpers below are repeated in internal/run and
+// internal/cli (test files cannot be shared without a package of their
+// own). They compare goroutine ids, which the runtime never reuses, so a
+// goroutine left over from an earlier test is never blamed on this one, and
+// nothing depends on the total count.
+
+// goroutines returns the stack of every live goroutine by id.
+func goroutines() map[uint64]string {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	all := make(map[uint64]string)
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		var id uint64
+		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
+			all[id] = g
+		}
+	}
+	return all
+}
+
+// processWide are goroutines a library starts once per process and keeps
+// on purpose; they are not leaks of the code under test.
+var processWide = []string{
+	"os/signal.signal_recv", // signal.Notify's reader
+}
+
+// leakedSince waits up to wait for every goroutine started after before
+// was taken to exit, and returns the stacks of those still running.
+func leakedSince(before map[uint64]string, wait time.Duration) []string {
+	deadline := time.Now().Add(wait)
+	for {
+		var leaked []string
+	next:
+		for id, stack := range goroutines() {
+			if _, old := before[id]; old {
+				continue
+			}
+			for _, p := range processWide {
+				if strings.Contains(stack, p) {
+					continue next
+				}
+			}
+			leaked = append(leaked, stack)
+		}
+		if len(leaked) == 0 || time.Now().After(deadline) {
+			sort.Strings(leaked)
+			return leaked
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// checkNoLeak fails t if goroutines started after before are still running
+// 5 s later (they exit asynchronously once their connections close), and
+// prints their stacks.
+func checkNoLeak(t testing.TB, before map[uint64]string) {
+	t.Helper()
+	if leaked := leakedSince(before, 5*time.Second); len(leaked) > 0 {
+		t.Errorf("%d goroutine(s) still running after everything was closed:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
+	}
+}
+
+// TestLeakHelperSeesALeak shows the helper can fail: a goroutine blocked
+// on a channel is reported, with its stack, until it is released.
+func TestLeakHelperSeesALeak(t *testing.T) {
+	before := goroutines()
+	release := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		<-release
+	}()
+	leaked := leakedSince(before, 50*time.Millisecond)
+	if len(leaked) != 1 || !strings.Contains(leaked[0], "TestLeakHelperSeesALeak") {
+		t.Fatalf("a blocked goroutine must be reported with its stack, got %d: %q", len(leaked), leaked)
+	}
+	close(release)
+	<-exited
+	if leaked := leakedSince(before, 5*time.Second); len(leaked) != 0 {
+		t.Fatalf("an exited goroutine is still reported: %q", leaked)
+	}
+}
+
+// leakReceiver is a webhook endpoint whose answer the test picks: a status
+// code, or hanging until the sender gives up.
+func leakReceiver(status int, hang bool, hits *atomic.Int64) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		hits.Add(1)
+		if hang {
+			<-r.Context().Done() // the emulator's abort closes the connection
+			return
+		}
+		w.WriteHeader(status)
+	}))
+}
+
+// post sends one API request the way an SDK would, on its own keep-alive
+// transport (closed by the caller), and returns the status code.
+func post(ctx context.Context, c *http.Client, url, body string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
+}
+
+// TestStartShutdownLeavesNoGoroutines serves the emulator on TCP, puts it
+// in each state a shutdown can find it in, shuts it down and checks that
+// every goroutine begun since Start (server, lifecycles, deliveries and
+// their retries, keep-alive connections on both sides) has ended.
+func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
+	type setup struct {
+		r    *Running
+		hook string // the receiver's URL
+		c    *http.Client
+		hits *atomic.Int64
+	}
+	cases := []struct {
+		name     string
+		o        Options
+		status   int  // the receiver's answer
+		hang     bool // the receiver never answers
+		grace    time.Duration
+		wantErr  bool // Shutdown reports deliveries aborted at the end of grace
+		exercise func(t *testing.T, s setup)
+	}{
+		{name: "idle", exercise: func(*testing.T, setup) {}},
+		{
+			name: "every endpoint delivered", status: http.StatusOK,
+			exercise: func(t *testing.T, s setup) {
+				md := `"metadata":{"completion_webhook":"` + s.hook + `","webhook_token":"tok-123456"}`
+				for path, body := range map[string]string{
+					"/responses":        `{"model":"zai-org/GLM-5","input":"1+2","background":true,` + md + `}`,
+					"/chat/completions": `{"model":"zai-org/GLM-5","messages":[{"role":"user","content":"1+2"}],` + md + `}`,
+					"/messages":         `{"model":"zai-org/GLM-5","max_tokens":64,"messages":[{"role":"user","content":"1+2"}],` + md + `}`,
+				} {
+					if code, err := post(context.Background(), s.c, s.r.BaseURL+path, body); err != nil || code != http.StatusOK {
+						t.Fatalf("POST %s: %d %v", path, code, err)
+					}
+				}
+				waitUntil(t, "three deliveries", func() bool { return s.hits.Load() == 3 })
+			},
+		},
+		{
+			name: "lifecycles pending", o: Options{Latency: time.Hour}, status: http.StatusOK,
+			exercise: func(t *testing.T, s setup) {
+				for range 5 {
+					body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
+					if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+						t.Fatalf("create: %d %v", code, err)
+					}
+				}
+			},
+		},
+		{
+			name: "retry waiting", o: Options{RetryBackoff: time.Hour}, status: http.StatusInternalServerError,
+			grace: 100 * time.Millisecond, wantErr: true,
+			exercise: func(t *testing.T, s setup) {
+				body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
+				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+					t.Fatalf("create: %d %v", code, err)
+				}
+				waitUntil(t, "the first attempt", func() bool { return len(s.r.Emulator.Attempts()) == 1 })
+			},
+		},
+		{
+			name: "delivery hanging", hang: true, grace: 100 * time.Millisecond, wantErr: true,
+			exercise: func(t *testing.T, s setup) {
+				body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
+				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+					t.Fatalf("create: %d %v", code, err)
+				}
+				waitUntil(t, "the receiver to hold the delivery", func() bool { return s.hits.Load() == 1 })
+			},
+		},
+		{
+			name: "foreground create waiting", o: Options{Latency: time.Hour},
+			exercise: func(t *testing.T, s setup) {
+				go func() {
+					// Answered 503 by the shutdown; the error is not the point.
+					_, _ = post(context.Background(), s.c, s.r.BaseURL+"/responses", `{"model":"zai-org/GLM-5","input":"1+2"}`)
+				}()
+				waitUntil(t, "the create to be waiting", func() bool { return s.r.Emulator.active.Load() == 1 })
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := goroutines()
+			var hits atomic.Int64
+			rcv := leakReceiver(tc.status, tc.hang, &hits)
+			if tc.o.RetryBackoff == 0 {
+				tc.o.RetryBackoff = time.Millisecond
+			}
+			r, err := Start(context.Background(), "127.0.0.1:0", tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := &http.Transport{}
+			s := setup{r: r, hook: rcv.URL, c: &http.Client{Transport: tr}, hits: &hits}
+			tc.exercise(t, s)
+
+			grace := tc.grace
+			if grace == 0 {
+				grace = 5 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			err = r.Shutdown(ctx)
+			cancel()
+			if tc.wantErr != (err != nil) || (err != nil && !errors.Is(err, context.DeadlineExceeded)) {
+				t.Errorf("Shutdown: %v (want an aborted-deliveries error: %v)", err, tc.wantErr)
+			}
+			tr.CloseIdleConnections()
+			rcv.Close()
+			checkNoLeak(t, before)
+		})
+	}
+}
+
+// TestStartContextEndLeavesNoGoroutines ends the emulator through Start's
+// context, the way `sail run --emulator` does, while a foreground create
+// waits and a delivery is being retried.
+func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
+	before := goroutines()
+	var hits atomic.Int64
+	rcv := leakReceiver(http.StatusServiceUnavailable, false, &hits)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Start(ctx, "127.0.0.1:0", Options{Latency: 20 * time.Millisecond, RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{}
+	c := &http.Client{Transport: tr}
+	body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + rcv.URL + `"}}`
+	if code, err := post(context.Background(), c, r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, err)
+	}
+	waitUntil(t, "a retry", func() bool { return hits.Load() >= 2 })
+	fg := make(chan struct{})
+	go func() {
+		defer close(fg)
+		_, _ = post(context.Background(), c, r.BaseURL+"/responses", `{"model":"zai-org/GLM-5","input":"1+2","metadata":{"sail_emulator":"latency=1h"}}`)
+	}()
+	cancel()
+	<-r.Done()
+	<-fg
+	// Shutdown after the context's own returns that shutdown's result once
+	// it has finished, so the emulator is fully closed from here on.
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	_ = r.Shutdown(sctx)
+	tr.CloseIdleConnections()
+	rcv.Close()
+	checkNoLeak(t, before)
+}
