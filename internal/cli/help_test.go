@@ -19,6 +19,14 @@ func helpRoot(t *testing.T) *cobra.Command {
 	return root
 }
 
+// walkCommands calls fn on c and every command below it.
+func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {
+	fn(c)
+	for _, sub := range c.Commands() {
+		walkCommands(sub, fn)
+	}
+}
+
 // TestEveryCommandHasExamples: `sail X --help` always shows how X is used.
 func TestEveryCommandHasExamples(t *testing.T) {
 	var missing []string
