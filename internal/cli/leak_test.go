@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,10 +15,12 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
 )
@@ -257,5 +263,94 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRunAutoTokenIs256BitsAndNeverShown checks the CLI's wiring of
+// --token auto (the default) end to end, which internal/webhook's test of
+// NewToken alone cannot: the token sail run really puts in
+// metadata.webhook_token, seen by the API, carries at least 256 random bits,
+// is new on every run, is the one the delivery is checked against, and
+// appears in neither stream nor the history.
+func TestRunAutoTokenIs256BitsAndNeverShown(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{RetryBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var tokens, keys []string
+	// In front of the emulator: note what each create asked for.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		mu.Lock()
+		keys = append(keys, r.Header.Get("Authorization"))
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/responses" {
+			var req struct {
+				Metadata map[string]string `json:"metadata"`
+			}
+			_ = json.Unmarshal(body, &req)
+			tokens = append(tokens, req.Metadata["webhook_token"])
+		}
+		mu.Unlock()
+		emu.ServeHTTP(w, r)
+	}))
+	defer api.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = emu.Close(ctx)
+	}()
+
+	const key = "sk-secret-cli-test-key-0123456789"
+	for i := range 2 {
+		state := t.TempDir()
+		env := map[string]string{"SAIL_API_URL": api.URL + "/v1", "SAIL_API_KEY": key, "XDG_STATE_HOME": state}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		code, out, errOut := execLeak(ctx, t, env, "run", "--webhook", "--json", twoPlusTwo)
+		cancel()
+		if code != exitcode.OK || !strings.Contains(out, `"token_mode":"auto"`) || !strings.Contains(out, `"type":"verified"`) {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, code, out, errOut)
+		}
+		mu.Lock()
+		if len(tokens) != i+1 {
+			t.Fatalf("run %d: the API saw %d creates, want %d", i, len(tokens), i+1)
+		}
+		tok := tokens[i]
+		mu.Unlock()
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(raw)*8 < 256 {
+			t.Fatalf("run %d: the token sent is %d characters, %d decoded bits (%v); want ≥ 256 random bits", i, len(tok), len(raw)*8, err)
+		}
+		for _, secret := range []string{tok, key} {
+			if strings.Contains(out, secret) || strings.Contains(errOut, secret) {
+				t.Fatalf("run %d: a secret is printed in clear", i)
+			}
+		}
+		files := 0
+		err = filepath.WalkDir(state, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			b, err := os.ReadFile(p)
+			if err == nil && (bytes.Contains(b, []byte(tok)) || bytes.Contains(b, []byte(key))) {
+				t.Errorf("run %d: %s holds a secret in clear", i, p)
+			}
+			return err
+		})
+		if err != nil || files == 0 {
+			t.Fatalf("run %d: history not written (%d files, %v)", i, files, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if tokens[0] == tokens[1] {
+		t.Fatal("two runs sent the same token: it is not generated per run")
+	}
+	for _, k := range keys {
+		if k != "Bearer "+key {
+			t.Fatalf("an API request went without the key (Authorization %d characters)", len(k))
+		}
 	}
 }
