@@ -43,6 +43,9 @@ place (an accepted key, and ngrok or --public-url); otherwise 4.`,
 			}
 			applyFlags(cmd, cfg, map[string]string{"api-url": "api_url", "public-url": "public_url", "domain": "ngrok_domain"})
 			tf.resolve(cfg, f.Env)
+			// The ngrok check must give up (and say why) before doctor's own
+			// deadline cuts it off with nothing to show.
+			tf.Timeout = timeout * 4 / 5
 			checks := doctor.Run(cmd.Context(), timeout, doctorProbes(f, cfg, &tf))
 			if asJSON {
 				b, err := json.Marshal(checks)
