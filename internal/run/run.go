@@ -268,10 +268,10 @@ func (r *runner) waitForWebhook(ctx context.Context, ep sail.Endpoint, created *
 			msg := err.Error()
 			if canPoll {
 				msg += "; falling back to polling GET /v1/responses/" + r.id
-				if pollC == nil {
-					t := time.NewTicker(r.o.PollInterval)
-					defer t.Stop()
-					pollC = t.C
+				if poller == nil {
+					poller = time.NewTicker(r.o.PollInterval)
+					defer poller.Stop() // once: stopped is nil from here on
+					pollC = poller.C
 				}
 			}
 			r.emit(event.Notice{Level: "warn", Message: msg})
