@@ -169,6 +169,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		req.Background = true
 	}
 
+	// Measured from the request, not the answer: on a fast server the
+	// webhook can arrive before the create's own answer does.
+	r.createdAt = r.o.Now()
 	created, err := r.o.API.Create(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -176,7 +179,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 		return nil, fmt.Errorf("create response: %w", err)
 	}
-	r.createdAt = r.o.Now()
 	r.id = created.ID
 	r.lastState = created.Status
 	ev := event.Created{ID: created.ID, Endpoint: string(req.Endpoint), Model: created.Model, Status: created.Status}
