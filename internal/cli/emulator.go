@@ -115,7 +115,13 @@ func runEmulator(ctx context.Context, f *Factory, o *EmulatorOptions) error {
 		fmt.Fprintln(f.IO.Out, string(b))
 	} else {
 		fmt.Fprintf(f.IO.Out, "Sail emulator listening on %s\n", run.BaseURL)
-		fmt.Fprintf(f.IO.ErrOut, "  export SAIL_API_URL=%s SAIL_API_KEY=anything\n  Press Ctrl-C to stop.\n", run.BaseURL)
+		// With --api-key only that key works; it is a secret, so it is
+		// named, never printed.
+		key := "anything"
+		if o.APIKey != "" {
+			key = "<your --api-key>"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "  export SAIL_API_URL=%s SAIL_API_KEY=%s\n  Press Ctrl-C to stop.\n", run.BaseURL, key)
 	}
 	select {
 	case <-ctx.Done():
