@@ -17,7 +17,7 @@
 //
 // plus the Go microbenchmarks of internal/webhook, internal/payload and
 // internal/emulator. Every load is bounded in requests and time; the whole
-// run takes about three minutes on two cores (-quick: well under one).
+// run takes about two minutes on two cores (-quick: well under one).
 // Nothing here is a pass/fail test: targets are reported, not asserted.
 package main
 
