@@ -191,7 +191,8 @@ type batchProgress struct {
 }
 
 func newBatchProgress(f *Factory) *batchProgress {
-	p := &batchProgress{f: f, tty: f.IO.StderrTTY}
+	// The first plain line comes one interval in, not at the first result.
+	p := &batchProgress{f: f, tty: f.IO.StderrTTY, last: f.Now()}
 	if p.tty {
 		opts := []progress.Option{progress.WithWidth(30), progress.WithoutPercentage()}
 		if f.IO.ColorDisabled {

@@ -7,9 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -27,6 +29,7 @@ type Inbox struct {
 	Receiver *webhook.Receiver
 
 	srv      *http.Server
+	fresh    freshConns
 	stopped  chan error // receives once if the server stops before Close
 	closeMu  sync.Mutex
 	closed   bool
@@ -51,6 +54,8 @@ func Serve(t tunnel.Tunnel, r *webhook.Receiver) *Inbox {
 		stopped:  make(chan error, 1),
 		serveEnd: make(chan struct{}),
 	}
+	in.fresh.conns = map[net.Conn]struct{}{}
+	in.srv.ConnState = in.fresh.track
 	go func() {
 		defer close(in.serveEnd)
 		err := in.srv.Serve(t.Listener())
@@ -87,7 +92,22 @@ func (in *Inbox) Close(ctx context.Context) error {
 	in.closed = true
 	in.closeMu.Unlock()
 
+	// Connections that never carried a request (a sender's spare pool
+	// connections) would hold Shutdown for its whole deadline, leaving
+	// nothing of it to drain the receiver's post-ack work: close them.
+	stop := make(chan struct{})
+	go func() {
+		for {
+			in.fresh.closeAll()
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
 	err := in.srv.Shutdown(ctx)
+	close(stop)
 	if err != nil {
 		_ = in.srv.Close()
 	}
@@ -99,4 +119,29 @@ func (in *Inbox) Close(ctx context.Context) error {
 	}
 	<-in.serveEnd
 	return err
+}
+
+// freshConns tracks connections in http.StateNew: accepted, no request yet.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		f.conns[c] = struct{}{}
+	} else {
+		delete(f.conns, c)
+	}
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		_ = c.Close()
+		delete(f.conns, c)
+	}
 }
