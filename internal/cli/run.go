@@ -227,7 +227,11 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if o.Emu.Enabled {
 		// Not bound to ctx: on Ctrl-C the emulator must outlive the run long
 		// enough to answer --cancel-on-interrupt; the defer stops it.
-		emu, err := emulator.Start(context.WithoutCancel(ctx), "127.0.0.1:0", o.Emu.options(nil))
+		eo := o.Emu.options(nil)
+		// Finished responses are only read back by the item that made them:
+		// keeping a few times the concurrency keeps a long batch's memory flat.
+		eo.MaxResponses = max(1024, 4*o.Batch.Concurrency)
+		emu, err := emulator.Start(context.WithoutCancel(ctx), "127.0.0.1:0", eo)
 		if err != nil {
 			return reportEarly(sink, fmt.Errorf("start the embedded emulator: %w", err))
 		}
