@@ -12,8 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,97 +21,8 @@ import (
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
+	"github.com/sailresearch/sail/internal/leakcheck"
 )
-
-// The goroutine-leak helpers below are repeated in internal/run and
-// internal/emulator (test files cannot be shared without a package of their
-// own). They compare goroutine ids, which the runtime never reuses, so a
-// goroutine left over from an earlier test is never blamed on this one, and
-// nothing depends on the total count.
-
-// goroutines returns the stack of every live goroutine by id.
-func goroutines() map[uint64]string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	all := make(map[uint64]string)
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		var id uint64
-		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
-			all[id] = g
-		}
-	}
-	return all
-}
-
-// processWide are goroutines a library starts once per process and keeps
-// on purpose; they are not leaks of the code under test.
-var processWide = []string{
-	"os/signal.signal_recv", // signal.Notify's reader
-}
-
-// leakedSince waits up to wait for every goroutine started after before
-// was taken to exit, and returns the stacks of those still running.
-func leakedSince(before map[uint64]string, wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		var leaked []string
-	next:
-		for id, stack := range goroutines() {
-			if _, old := before[id]; old {
-				continue
-			}
-			for _, p := range processWide {
-				if strings.Contains(stack, p) {
-					continue next
-				}
-			}
-			leaked = append(leaked, stack)
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			sort.Strings(leaked)
-			return leaked
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// checkNoLeak fails t if goroutines started after before are still running
-// 5 s later (they exit asynchronously once their connections close), and
-// prints their stacks.
-func checkNoLeak(t testing.TB, before map[uint64]string) {
-	t.Helper()
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) > 0 {
-		t.Errorf("%d goroutine(s) still running after everything was closed:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-	}
-}
-
-// TestLeakHelperSeesALeak shows the helper can fail: a goroutine blocked
-// on a channel is reported, with its stack, until it is released.
-func TestLeakHelperSeesALeak(t *testing.T) {
-	before := goroutines()
-	release := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		<-release
-	}()
-	leaked := leakedSince(before, 50*time.Millisecond)
-	if len(leaked) != 1 || !strings.Contains(leaked[0], "TestLeakHelperSeesALeak") {
-		t.Fatalf("a blocked goroutine must be reported with its stack, got %d: %q", len(leaked), leaked)
-	}
-	close(release)
-	<-exited
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) != 0 {
-		t.Fatalf("an exited goroutine is still reported: %q", leaked)
-	}
-}
 
 // execLeak runs sail in-process without a terminal, under ctx, with a
 // private HOME and state directory plus env, and returns the exit code
@@ -161,7 +70,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := goroutines()
+			before := leakcheck.Snapshot()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if tc.interrupt > 0 {
@@ -174,7 +83,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, out, errOut)
 			}
 			cancel()
-			checkNoLeak(t, before)
+			leakcheck.Check(t, before)
 		})
 	}
 }
@@ -183,7 +92,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 // history and a forward target, delivers to it, then ends it the way
 // Ctrl-C does.
 func TestListenCommandLeavesNoGoroutines(t *testing.T) {
-	before := goroutines()
+	before := leakcheck.Snapshot()
 	var forwarded atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -236,14 +145,14 @@ func TestListenCommandLeavesNoGoroutines(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 	app.Close()
-	checkNoLeak(t, before)
+	leakcheck.Check(t, before)
 }
 
 // TestListenNgrokUnreachableLeavesNoGoroutines: the ngrok SDK retries for
 // ever when its server cannot be reached; the --tunnel-timeout failure
 // path must stop it, not leave it dialling in the background.
 func TestListenNgrokUnreachableLeavesNoGoroutines(t *testing.T) {
-	before := goroutines()
+	before := leakcheck.Snapshot()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code, out, errOut := execLeak(ctx, t, map[string]string{"NGROK_AUTHTOKEN": "leak-test-authtoken-1"},
@@ -251,7 +160,7 @@ func TestListenNgrokUnreachableLeavesNoGoroutines(t *testing.T) {
 	if code != exitcode.Tunnel {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitcode.Tunnel, out, errOut)
 	}
-	checkNoLeak(t, before)
+	leakcheck.Check(t, before)
 }
 
 // waitFor polls cond for up to 10s.

@@ -3,107 +3,15 @@ package emulator
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// The goroutine-leak helpers below are repeated in internal/run and
-// internal/cli (test files cannot be shared without a package of their
-// own). They compare goroutine ids, which the runtime never reuses, so a
-// goroutine left over from an earlier test is never blamed on this one, and
-// nothing depends on the total count.
-
-// goroutines returns the stack of every live goroutine by id.
-func goroutines() map[uint64]string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	all := make(map[uint64]string)
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		var id uint64
-		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
-			all[id] = g
-		}
-	}
-	return all
-}
-
-// processWide are goroutines a library starts once per process and keeps
-// on purpose; they are not leaks of the code under test.
-var processWide = []string{
-	"os/signal.signal_recv", // signal.Notify's reader
-}
-
-// leakedSince waits up to wait for every goroutine started after before
-// was taken to exit, and returns the stacks of those still running.
-func leakedSince(before map[uint64]string, wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		var leaked []string
-	next:
-		for id, stack := range goroutines() {
-			if _, old := before[id]; old {
-				continue
-			}
-			for _, p := range processWide {
-				if strings.Contains(stack, p) {
-					continue next
-				}
-			}
-			leaked = append(leaked, stack)
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			sort.Strings(leaked)
-			return leaked
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// checkNoLeak fails t if goroutines started after before are still running
-// 5 s later (they exit asynchronously once their connections close), and
-// prints their stacks.
-func checkNoLeak(t testing.TB, before map[uint64]string) {
-	t.Helper()
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) > 0 {
-		t.Errorf("%d goroutine(s) still running after everything was closed:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-	}
-}
-
-// TestLeakHelperSeesALeak shows the helper can fail: a goroutine blocked
-// on a channel is reported, with its stack, until it is released.
-func TestLeakHelperSeesALeak(t *testing.T) {
-	before := goroutines()
-	release := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		<-release
-	}()
-	leaked := leakedSince(before, 50*time.Millisecond)
-	if len(leaked) != 1 || !strings.Contains(leaked[0], "TestLeakHelperSeesALeak") {
-		t.Fatalf("a blocked goroutine must be reported with its stack, got %d: %q", len(leaked), leaked)
-	}
-	close(release)
-	<-exited
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) != 0 {
-		t.Fatalf("an exited goroutine is still reported: %q", leaked)
-	}
-}
+	"github.com/sailresearch/sail/internal/leakcheck")
 
 // leakReceiver is a webhook endpoint whose answer the test picks: a status
 // code, or hanging until the sender gives up.
@@ -219,7 +127,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := goroutines()
+			before := leakcheck.Snapshot()
 			var hits atomic.Int64
 			rcv := leakReceiver(tc.status, tc.hang, &hits)
 			if tc.o.RetryBackoff == 0 {
@@ -245,7 +153,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 			}
 			tr.CloseIdleConnections()
 			rcv.Close()
-			checkNoLeak(t, before)
+			leakcheck.Check(t, before)
 		})
 	}
 }
@@ -254,7 +162,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 // context, the way `sail run --emulator` does, while a foreground create
 // waits and a delivery is being retried.
 func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
-	before := goroutines()
+	before := leakcheck.Snapshot()
 	var hits atomic.Int64
 	rcv := leakReceiver(http.StatusServiceUnavailable, false, &hits)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -284,5 +192,5 @@ func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
 	_ = r.Shutdown(sctx)
 	tr.CloseIdleConnections()
 	rcv.Close()
-	checkNoLeak(t, before)
+	leakcheck.Check(t, before)
 }

@@ -2,11 +2,7 @@ package run
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
-	"runtime"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,100 +10,11 @@ import (
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/inbox"
+	"github.com/sailresearch/sail/internal/leakcheck"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 )
-
-// The goroutine-leak helpers below are repeated in internal/cli and
-// internal/emulator (test files cannot be shared without a package of their
-// own). They compare goroutine ids, which the runtime never reuses, so a
-// goroutine left over from an earlier test is never blamed on this one, and
-// nothing depends on the total count.
-
-// goroutines returns the stack of every live goroutine by id.
-func goroutines() map[uint64]string {
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	all := make(map[uint64]string)
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		var id uint64
-		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err == nil {
-			all[id] = g
-		}
-	}
-	return all
-}
-
-// processWide are goroutines a library starts once per process and keeps
-// on purpose; they are not leaks of the code under test.
-var processWide = []string{
-	"os/signal.signal_recv", // signal.Notify's reader
-}
-
-// leakedSince waits up to wait for every goroutine started after before
-// was taken to exit, and returns the stacks of those still running.
-func leakedSince(before map[uint64]string, wait time.Duration) []string {
-	deadline := time.Now().Add(wait)
-	for {
-		var leaked []string
-	next:
-		for id, stack := range goroutines() {
-			if _, old := before[id]; old {
-				continue
-			}
-			for _, p := range processWide {
-				if strings.Contains(stack, p) {
-					continue next
-				}
-			}
-			leaked = append(leaked, stack)
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			sort.Strings(leaked)
-			return leaked
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// checkNoLeak fails t if goroutines started after before are still running
-// 5 s later (they exit asynchronously once their connections close), and
-// prints their stacks.
-func checkNoLeak(t testing.TB, before map[uint64]string) {
-	t.Helper()
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) > 0 {
-		t.Errorf("%d goroutine(s) still running after everything was closed:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-	}
-}
-
-// TestLeakHelperSeesALeak shows the helper can fail: a goroutine blocked
-// on a channel is reported, with its stack, until it is released.
-func TestLeakHelperSeesALeak(t *testing.T) {
-	before := goroutines()
-	release := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		<-release
-	}()
-	leaked := leakedSince(before, 50*time.Millisecond)
-	if len(leaked) != 1 || !strings.Contains(leaked[0], "TestLeakHelperSeesALeak") {
-		t.Fatalf("a blocked goroutine must be reported with its stack, got %d: %q", len(leaked), leaked)
-	}
-	close(release)
-	<-exited
-	if leaked := leakedSince(before, 5*time.Second); len(leaked) != 0 {
-		t.Fatalf("an exited goroutine is still reported: %q", leaked)
-	}
-}
 
 // leakRig is the run harness without t.Cleanup: the test closes everything
 // itself before counting goroutines.
@@ -227,7 +134,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := goroutines()
+			before := leakcheck.Snapshot()
 			r := openLeakRig(t, tc.emu)
 			timeout := tc.timeout
 			if timeout == 0 {
@@ -247,7 +154,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 			if got := exitcode.Of(err); got != tc.want {
 				t.Errorf("exit %d (%v), want %d; events %s", got, err, tc.want, kinds(r.events))
 			}
-			checkNoLeak(t, before)
+			leakcheck.Check(t, before)
 		})
 	}
 }
@@ -255,7 +162,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 // TestBatchOfRunsSharingAnInboxLeavesNoGoroutines runs several runs at once
 // on one inbox, as a batch does, some of them cut short.
 func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
-	before := goroutines()
+	before := leakcheck.Snapshot()
 	r := openLeakRig(t, emulator.Options{Latency: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -288,5 +195,5 @@ func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
 	}
 	cancel()
 	r.close(t)
-	checkNoLeak(t, before)
+	leakcheck.Check(t, before)
 }
