@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sailresearch/sail/internal/leakcheck")
+	"github.com/sailresearch/sail/internal/leakcheck"
+)
 
 // leakReceiver is a webhook endpoint whose answer the test picks: a status
 // code, or hanging until the sender gives up.
