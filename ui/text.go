@@ -140,18 +140,6 @@ func padTo(s string, width int) string {
 	return s
 }
 
-// humanBytes formats a payload size.
-func humanBytes(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1024*1024:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
-	default:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1024*1024))
-	}
-}
-
 // fmtElapsed formats a duration the way a stopwatch does: 7s, 1m05s, 2h03m.
 func fmtElapsed(d time.Duration) string {
 	if d < 0 {

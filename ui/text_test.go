@@ -150,11 +150,6 @@ func TestFormatting(t *testing.T) {
 			t.Errorf("fmtElapsed(%v) = %q, want %q", d, got, want)
 		}
 	}
-	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
 }
 
 func TestNonJSONPayloadShownAsText(t *testing.T) {

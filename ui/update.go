@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"github.com/sailresearch/sail/internal/render"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -423,7 +424,7 @@ func (m *Model) copyPayload() tea.Cmd {
 		return nil
 	}
 	data := p.file()
-	m.flash = flash{text: fmt.Sprintf("copied %s to the clipboard (OSC 52, if the terminal allows it)", humanBytes(int64(len(data))))}
+	m.flash = flash{text: fmt.Sprintf("copied %s to the clipboard (OSC 52, if the terminal allows it)", render.HumanBytes(int64(len(data))))}
 	return tea.SetClipboard(string(data))
 }
 

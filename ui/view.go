@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/sailresearch/sail/internal/render"
 	"sort"
 	"strings"
 
@@ -415,7 +416,7 @@ func (m Model) deliveryText(d delivery, withID bool) string {
 		}
 	}
 	s := padTo(st.value.Render(fmt.Sprintf("#%d", e.Attempt)), 3) + "  " + padTo(code, 3) + "  " +
-		st.label.Render("token ") + padTo(m.verdictText(e.Verdict), len("✗ mismatch")) + "  " + padTo(st.dim.Render(humanBytes(e.Bytes)), len("100.0 kB"))
+		st.label.Render("token ") + padTo(m.verdictText(e.Verdict), len("✗ mismatch")) + "  " + padTo(st.dim.Render(render.HumanBytes(e.Bytes)), len("100.0 kB"))
 	switch {
 	case e.Duplicate:
 		s += " " + st.badge.Render("[dup]")
