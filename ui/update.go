@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"github.com/sailresearch/sail/internal/render"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/render"
 )
 
 // maxMatches bounds a search so a one-letter query on a huge payload stays

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"github.com/sailresearch/sail/internal/render"
 	"sort"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/render"
 )
 
 // frame is the vertical split of the screen, in rows.
