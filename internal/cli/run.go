@@ -169,6 +169,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if err != nil {
 		return exitcode.WithHint(exitcode.Usage, err, "use --endpoint responses, chat or messages")
 	}
+	if o.JSON && o.Output != "" && o.Output != "events" {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--json and --output %s ask for different things on stdout", o.Output), "drop --json, or use --output events")
+	}
 	switch o.Output {
 	case "", "events", "text", "payload":
 	default:

@@ -87,7 +87,7 @@ func New(o Options) (*Client, error) {
 	if key == "" {
 		return nil, exitcode.WithHint(exitcode.Config,
 			errors.New("no Sail API key"),
-			"set SAIL_API_KEY or run with --emulator")
+			"set SAIL_API_KEY (or api_key in the config file), or run with --emulator")
 	}
 	if strings.ContainsAny(key, "\r\n") {
 		return nil, exitcode.WithHint(exitcode.Config,
