@@ -334,15 +334,7 @@ func (r *Results) targetRows(p func(string, ...any)) {
 		}
 		p("| every 2xx verified and stored by the receiver | %s | | | all | %s |\n", map[bool]string{true: "yes", false: "no"}[all], verdict(all))
 	}
-	var bare, rcv *BigPayload
-	for i := range r.Big {
-		switch r.Big[i].Target {
-		case "bare":
-			bare = &r.Big[i]
-		case "receiver":
-			rcv = &r.Big[i]
-		}
-	}
+	bare, rcv := byTarget(r.Big, func(b *BigPayload) string { return b.Target })
 	if rcv != nil {
 		for _, all := range []bool{false, true} {
 			got, bareGot, what := rcv.FirstGrowthKiB, int64(0), "one 30 MiB payload"
@@ -365,15 +357,7 @@ func (r *Results) targetRows(p func(string, ...any)) {
 				what, rcv.Accepted, rcv.Deliveries, mib(got), base, ratio, targetGrowthMiB, verdict(ok))
 		}
 	}
-	var dBare, dRcv *Dispatch
-	for i := range r.Dispatch {
-		switch r.Dispatch[i].Target {
-		case "bare":
-			dBare = &r.Dispatch[i]
-		case "receiver":
-			dRcv = &r.Dispatch[i]
-		}
-	}
+	dBare, dRcv := byTarget(r.Dispatch, func(d *Dispatch) string { return d.Target })
 	if dRcv != nil {
 		base, ratio := "–", "–"
 		if dBare != nil {
@@ -427,4 +411,17 @@ func safeDiv(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// byTarget picks the bare-handler and receiver entries of a result list.
+func byTarget[T any](xs []T, target func(*T) string) (bare, receiver *T) {
+	for i := range xs {
+		switch target(&xs[i]) {
+		case "bare":
+			bare = &xs[i]
+		case "receiver":
+			receiver = &xs[i]
+		}
+	}
+	return bare, receiver
 }
