@@ -57,8 +57,10 @@ func TestAnthropicBase(t *testing.T) {
 }
 
 func TestIsLoopback(t *testing.T) {
-	yes := []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5", "http://[::1]:80", "http://localhost:1/v1", "http://LOCALHOST", "http://emu.localhost:9", "http://[::ffff:127.0.0.1]:1"}
-	no := []string{"https://api.sailresearch.com/v1", "http://10.0.0.1", "http://[::2]", "http://localhost.example.com", "not a url", "", "http://0.0.0.0"}
+	yes := []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5", "http://[::1]:80", "http://localhost:1/v1", "http://LOCALHOST", "http://emu.localhost:9", "http://[::ffff:127.0.0.1]:1",
+		"http://LOCALHOST.", "https://user@127.0.0.1:4010/path"}
+	no := []string{"https://api.sailresearch.com/v1", "http://10.0.0.1", "http://[::2]", "http://localhost.example.com", "not a url", "", "http://0.0.0.0",
+		"https://api.sailresearch.com", "http://127.0.0.1.nip.io", "https://notlocalhost:443", "http://%zz"}
 	for _, u := range yes {
 		if !IsLoopback(u) {
 			t.Errorf("IsLoopback(%q) = false", u)

@@ -2,8 +2,6 @@ package tunnel
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 )
 
@@ -90,26 +88,6 @@ func ChooseForRun(provider string, apiIsLoopback, hasAuthtoken bool, publicURL s
 	default:
 		return "", unknownProvider(provider)
 	}
-}
-
-// IsLoopbackURL reports whether rawURL (an API base URL such as
-// http://127.0.0.1:4010/v1) points at this machine: localhost, *.localhost,
-// or a loopback IP. Use it for ChooseForRun's apiIsLoopback.
-func IsLoopbackURL(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		// "127.0.0.1:4010" without a scheme parses as scheme "127.0.0.1".
-		u, err = url.Parse("http://" + rawURL)
-		if err != nil {
-			return false
-		}
-	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func normalize(p string) string {

@@ -101,33 +101,3 @@ func TestChooseForRun(t *testing.T) {
 		}
 	}
 }
-
-func TestIsLoopbackURL(t *testing.T) {
-	cases := map[string]bool{
-		"http://127.0.0.1:4010/v1":         true,
-		"http://127.8.9.10":                true,
-		"http://localhost:4010":            true,
-		"http://LOCALHOST.":                true,
-		"http://api.localhost:1":           true,
-		"http://[::1]:4010/v1":             true,
-		"127.0.0.1:4010":                   true,
-		"localhost:4010":                   true,
-		"https://api.sailresearch.com/v1":  false,
-		"https://api.sailresearch.com":     false,
-		"http://10.0.0.1":                  false,
-		"http://localhost.example.com":     false,
-		"http://127.0.0.1.nip.io":          false,
-		"":                                 false,
-		"http://[::ffff:127.0.0.1]:80/v1":  true,
-		"https://notlocalhost:443":         false,
-		"http://0.0.0.0:4010":              false,
-		"api.sailresearch.com/v1":          false,
-		"http://%zz":                       false,
-		"https://user@127.0.0.1:4010/path": true,
-	}
-	for in, want := range cases {
-		if got := IsLoopbackURL(in); got != want {
-			t.Errorf("IsLoopbackURL(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
