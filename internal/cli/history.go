@@ -62,7 +62,7 @@ anything is written.`,
 					dup = "duplicate"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-					s.HTTPStatus, s.Verdict, orDash(s.ResponseID), orDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
+					s.HTTPStatus, s.Verdict, render.OrDash(s.ResponseID), render.OrDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
 			}
 			return tw.Flush()
 		},
@@ -98,8 +98,8 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
-				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), orDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
-				rec.Verdict, rec.Duplicate, orDash(rec.ResponseID), orDash(rec.ResponseStatus), orDash(rec.Model), render.HumanBytes(rec.Bytes))
+				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
+				rec.Verdict, rec.Duplicate, render.OrDash(rec.ResponseID), render.OrDash(rec.ResponseStatus), render.OrDash(rec.Model), render.HumanBytes(rec.Bytes))
 			fmt.Fprintln(f.IO.Out, "\nheaders:")
 			keys := make([]string, 0, len(rec.Headers))
 			for k := range rec.Headers {
@@ -182,7 +182,7 @@ func completeHistoryIDs(f *Factory) func(*cobra.Command, []string, string) ([]st
 		}
 		out := make([]string, 0, len(list))
 		for _, s := range list {
-			out = append(out, fmt.Sprintf("%s\t%s %s %s", s.ID, s.ReceivedAt.Local().Format("15:04:05"), orDash(s.ResponseID), s.Verdict))
+			out = append(out, fmt.Sprintf("%s\t%s %s %s", s.ID, s.ReceivedAt.Local().Format("15:04:05"), render.OrDash(s.ResponseID), s.Verdict))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -87,10 +87,3 @@ func ParseMetadata(pairs []string, reserve int) (map[string]string, error) {
 	}
 	return out, nil
 }
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -175,7 +175,7 @@ func (p *Plain) emitListen(e event.Event) {
 		cols := []string{
 			e.ReceivedAt.Local().Format("15:04:05"),
 			fmt.Sprintf("%d", e.HTTPStatus),
-			orDash(e.ResponseID), orDash(e.ResponseStatus), orDash(e.Model),
+			OrDash(e.ResponseID), OrDash(e.ResponseStatus), OrDash(e.Model),
 			verdict, HumanBytes(e.Bytes),
 		}
 		if e.Duplicate {
@@ -197,7 +197,8 @@ func (p *Plain) emitListen(e event.Event) {
 	}
 }
 
-func orDash(s string) string {
+// OrDash shows an absent value as "-" in columns.
+func OrDash(s string) string {
 	if s == "" {
 		return "-"
 	}
