@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/status"
 )
 
 // Mask replaces secrets (webhook tokens, API keys) wherever the project
@@ -605,15 +606,6 @@ func (in *inspector) info(maxText int) Info {
 	return info
 }
 
-// NormalizeStatus maps the status names in Sail's OpenAPI file onto the
-// OpenAI names the SDKs type: pending → queued, running → in_progress.
-// Other values, known or not, are returned unchanged.
-func NormalizeStatus(s string) string {
-	switch s {
-	case "pending":
-		return "queued"
-	case "running":
-		return "in_progress"
-	}
-	return s
-}
+// NormalizeStatus is status.Normalize, the one normaliser every part of
+// sail uses.
+func NormalizeStatus(s string) string { return status.Normalize(s) }

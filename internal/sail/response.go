@@ -9,6 +9,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/status"
 )
 
 // Statuses of a response, as the client reports them (OpenAI's values; see
@@ -29,32 +30,12 @@ const (
 	ObjectMessage        = "message" // Anthropic's "type"
 )
 
-// NormalizeStatus maps Sail's OpenAPI spellings onto OpenAI's: pending →
-// queued, running → in_progress, canceled → cancelled. Case and
-// surrounding space are ignored; any other value is returned lower-cased,
-// so an unknown status is still shown.
-func NormalizeStatus(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch s {
-	case "pending":
-		return StatusQueued
-	case "running":
-		return StatusInProgress
-	case "canceled":
-		return StatusCancelled
-	}
-	return s
-}
+// NormalizeStatus is status.Normalize, the one normaliser every part of
+// sail uses.
+func NormalizeStatus(s string) string { return status.Normalize(s) }
 
-// IsTerminal reports whether status (normalised first) is final:
-// completed, failed, cancelled or incomplete. Unknown statuses are not.
-func IsTerminal(status string) bool {
-	switch NormalizeStatus(status) {
-	case StatusCompleted, StatusFailed, StatusCancelled, StatusIncomplete:
-		return true
-	}
-	return false
-}
+// IsTerminal reports whether status, in any spelling, is final.
+func IsTerminal(s string) bool { return status.IsTerminal(s) }
 
 // Response is what any create, Get, Cancel or Wait returns, whatever the
 // endpoint: the fields the CLI shows, plus the server's exact bytes.
