@@ -102,6 +102,9 @@ type Forwarded struct {
 	LatencyMS  float64 `json:"latency_ms"`
 	Excerpt    string  `json:"excerpt,omitempty"`
 	Error      string  `json:"error,omitempty"`
+	// Headers are the app's response headers (values redacted like a
+	// delivery's), so the app's side of a forward can be inspected.
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // Verified reports the comparison of a delivered payload with GET.
@@ -109,6 +112,16 @@ type Verified struct {
 	ID          string   `json:"id"`
 	Matches     bool     `json:"matches"`
 	Differences []string `json:"differences,omitempty"` // JSON paths that differ
+	// Diffs gives, per differing path, both sides as compact JSON taken
+	// from the redacted payloads (absent side: ""), for the Diff view.
+	Diffs []Difference `json:"diffs,omitempty"`
+}
+
+// Difference is one path where the webhook's payload and GET's disagree.
+type Difference struct {
+	Path    string `json:"path"`
+	Webhook string `json:"webhook,omitempty"`
+	Get     string `json:"get,omitempty"`
 }
 
 // Usage is the token usage of a finished response.
