@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -257,7 +258,9 @@ func formatAttempt(l triggerAttempt) string {
 	if l.StatusCode != 0 {
 		s += fmt.Sprintf("%d %s in %.0fms", l.StatusCode, http.StatusText(l.StatusCode), l.LatencyMS)
 	} else {
-		s += fmt.Sprintf("%s after %.0fms", l.Error, l.LatencyMS)
+		// The URL is already on the first line.
+		msg := strings.TrimPrefix(l.Error, fmt.Sprintf("Post %q: ", l.URL))
+		s += fmt.Sprintf("%s after %.0fms", msg, l.LatencyMS)
 	}
 	if l.Answer != "" {
 		s += " · " + l.Answer
