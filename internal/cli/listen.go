@@ -209,7 +209,8 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		defer tcancel() // runs first: ending listen closes the TUI
 		tuiDone = prog.Done()
 	}
-	sink.Emit(event.Ready{WebhookURL: url, Tunnel: in.Tunnel.Provider(), ListenAddr: in.Tunnel.ListenAddr(), TokenMode: tokenMode, Note: note})
+	try, warning := listenTry(url, tokenMode, o.TokenEnv)
+	sink.Emit(event.Ready{WebhookURL: url, Tunnel: in.Tunnel.Provider(), ListenAddr: in.Tunnel.ListenAddr(), TokenMode: tokenMode, Note: note, Try: try, Warning: warning})
 	if o.URLFile != "" {
 		if err := os.WriteFile(o.URLFile, []byte(url+"\n"), 0o600); err != nil {
 			return fmt.Errorf("write --url-file: %w", err)
