@@ -19,25 +19,37 @@ func NewCmdHistory(f *Factory) *cobra.Command {
 	var h historyFlags
 	var n int
 	var asJSON bool
+	var q historyQuery
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List received webhook deliveries, newest first",
 		Long: `List the deliveries that sail listen and sail run received, newest first.
+
+Filters narrow the list before --limit applies: --response ID (one
+response's deliveries, retries and duplicates included), --verdict (ok,
+mismatch, missing or none), --since (a duration such as 1h, or a time such as
+2026-03-01 or 2026-03-01T15:04:05Z). --limit (-n) must be at least 1; --all
+lists everything.
 
 History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600).
 Authorization headers and metadata.webhook_token values are redacted before
 anything is written.`,
 		Example: `  sail history
   sail history -n 5 --json | jq -r .response_id
+  sail history --verdict mismatch --since 1h
+  sail history --response resp_01J... --all
   sail history show --last
   sail history show d_01J... --raw | jq .output`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := q.parse(cmd, f.Now(), n); err != nil {
+				return err
+			}
 			st, err := openHistoryForRead(f, cmd, &h)
 			if err != nil {
 				return err
 			}
-			list, err := st.List(n)
+			list, err := q.list(st)
 			if err != nil {
 				return fmt.Errorf("read history: %w", err)
 			}
@@ -48,6 +60,10 @@ anything is written.`,
 						return err
 					}
 				}
+				return nil
+			}
+			if len(list) == 0 && q.filtered() {
+				fmt.Fprintf(f.IO.ErrOut, "No deliveries in %s match these filters.\n", h.dir(f))
 				return nil
 			}
 			if len(list) == 0 {
@@ -67,8 +83,9 @@ anything is written.`,
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list")
+	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list, newest first (at least 1)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	q.register(cmd)
 	h.registerDir(cmd)
 	cmd.AddCommand(newCmdHistoryShow(f))
 	return cmd
@@ -76,12 +93,13 @@ anything is written.`,
 
 func newCmdHistoryShow(f *Factory) *cobra.Command {
 	var h historyFlags
-	var last, raw bool
+	var last, raw, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show [ID | --last]",
 		Short: "Show one delivery: metadata, headers and payload",
 		Example: `  sail history show --last
-  sail history show d_01J... --raw > payload.json`,
+  sail history show d_01J... --raw > payload.json
+  sail history show --last --json | jq .headers`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
 		ValidArgsFunction: completeHistoryIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,9 +111,15 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if raw && asJSON {
+				return usageError(cmd, errors.New("--raw and --json are mutually exclusive"))
+			}
 			if raw {
 				_, err := f.IO.Out.Write(append(rec.Body, '\n'))
 				return err
+			}
+			if asJSON {
+				return writeRecordJSON(f.IO.Out, rec)
 			}
 			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
 				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
@@ -116,6 +140,7 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
 	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "the delivery as one JSON object: summary, headers and payload")
 	h.registerDir(cmd)
 	return cmd
 }

@@ -222,39 +222,3 @@ func newCmdResponsesCancel(f *Factory) *cobra.Command {
 	api.register(cmd)
 	return cmd
 }
-
-// NewCmdModels builds `sail models`.
-func NewCmdModels(f *Factory, _ func() error) *cobra.Command {
-	var api apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "models",
-		Short:   "List the models the API offers",
-		Example: "  sail models\n  sail models --json | jq -r '.[].id'",
-		Args:    usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
-			}
-			models, err := c.Models(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				b, err := json.Marshal(models)
-				if err != nil {
-					return err
-				}
-				return printJSON(f, b)
-			}
-			for _, m := range models {
-				fmt.Fprintln(f.IO.Out, m.ID)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	api.register(cmd)
-	return cmd
-}
