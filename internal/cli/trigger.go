@@ -231,7 +231,11 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return exitcode.WithHint(exitcode.Verify, fmt.Errorf("no attempt got a 2xx from %s (%d attempts)", shownURL, o.MaxAttempts),
+	n := fmt.Sprintf("%d attempts", o.MaxAttempts)
+	if o.MaxAttempts == 1 {
+		n = "1 attempt"
+	}
+	return exitcode.WithHint(exitcode.Verify, fmt.Errorf("no attempt got a 2xx from %s (%s)", shownURL, n),
 		"check that your app is running, answers 2xx, and expects the token given to --token")
 }
 
