@@ -105,7 +105,16 @@ func setJSONPath(doc []byte, path []string, val json.RawMessage) ([]byte, error)
 		if elems[n], err = setJSONPath(elems[n], path[1:], val); err != nil {
 			return nil, err
 		}
-		return json.Marshal(elems)
+		var b bytes.Buffer
+		b.WriteByte('[')
+		for j, e := range elems {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(e)
+		}
+		b.WriteByte(']')
+		return b.Bytes(), nil
 	case len(doc) == 0 || string(doc) == "null":
 		return setJSONPath([]byte("{}"), path, val)
 	}
