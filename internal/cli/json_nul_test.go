@@ -65,9 +65,10 @@ func TestNoNULInJSONOutput(t *testing.T) {
 		{"responses", "get", "resp_1"},
 		{"config", "show", "--json"},
 		{"trigger", "--to", api.URL + "/hook", "--json"},
+		{"doctor", "--json"},
 	} {
 		code, out, errOut := runCLI(t, env, args...)
-		if code != 0 {
+		if code != 0 && args[0] != "doctor" { // doctor: no ngrok here
 			t.Errorf("%v: exit %d: %s", args, code, errOut)
 			continue
 		}
@@ -82,7 +83,7 @@ func TestNoNULInJSONOutput(t *testing.T) {
 				t.Errorf("%v: not JSON: %q", args, line)
 			}
 		}
-		if !strings.Contains(out, `\u0000`) && args[0] != "trigger" {
+		if !strings.Contains(out, `\u0000`) && args[0] != "trigger" && args[0] != "doctor" {
 			t.Errorf("%v: the NUL was dropped rather than escaped:\n%s", args, out)
 		}
 	}

@@ -49,7 +49,9 @@ func printJSON(f *Factory, raw []byte) error {
 		buf, err = json.Marshal(json.RawMessage(raw))
 	}
 	if err != nil {
-		buf = raw
+		// Not JSON after all: print it as a JSON string, so the output is
+		// still JSON and no raw control byte (NUL, ESC) reaches it.
+		buf, _ = json.Marshal(string(raw))
 	}
 	_, err = f.IO.Out.Write(append(buf, '\n'))
 	return err

@@ -131,7 +131,7 @@ its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`,
 	fl.StringVarP(&o.Model, "model", "m", "", "model in the payload (default from config: moonshotai/Kimi-K2.5)")
 	fl.StringVar(&o.Prompt, "prompt", "What is 2+2? Reply with just the number.", "prompt the emulator's fake model answers for the payload")
 	fl.StringVar(&o.Payload, "payload", "", "send this JSON object instead (`FILE`, - for stdin)")
-	fl.IntVar(&o.MaxAttempts, "max-attempts", 1+emulator.DefaultMaxRetries, "attempts in all before giving up (Sail: 1 + up to 3 retries)")
+	fl.IntVar(&o.MaxAttempts, "max-attempts", emulator.DefaultSendAttempts, "attempts in all before giving up (Sail: 1 + up to 3 retries)")
 	fl.DurationVar(&o.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "wait before the first retry, doubling after each")
 	fl.DurationVar(&o.AttemptTimeout, "attempt-timeout", emulator.DefaultDeliveryTimeout, "bound on each attempt, as Sail's")
 	fl.BoolVar(&o.JSON, "json", false, "one JSON object per attempt on stdout")
@@ -198,8 +198,8 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 	var mu sync.Mutex // Log runs on the dispatcher's goroutine
 	enc := json.NewEncoder(f.IO.Out)
 	enc.SetEscapeHTML(false)
-	_, err := emulator.Send(ctx, emulator.Options{
-		MaxRetries:      retriesFor(o.MaxAttempts),
+	_, err := emulator.Send(ctx, emulator.SendOptions{
+		Attempts:        o.MaxAttempts,
 		RetryBackoff:    max(o.RetryBackoff, time.Nanosecond), // 0 would mean the emulator's default
 		DeliveryTimeout: o.AttemptTimeout,
 		HTTPClient:      client,
@@ -237,13 +237,6 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 	}
 	return exitcode.WithHint(exitcode.Verify, fmt.Errorf("no attempt got a 2xx from %s (%s)", shownURL, n),
 		"check that your app is running, answers 2xx, and expects the token given to --token")
-}
-
-func retriesFor(attempts int) int {
-	if attempts <= 1 {
-		return -1 // the emulator's "none"
-	}
-	return attempts - 1
 }
 
 func describePayload(o *TriggerOptions) string {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -50,14 +51,32 @@ func SamplePayload(s Sample, now time.Time) (id string, body []byte) {
 	return j.id, j.render(status, now)
 }
 
+// DefaultSendAttempts is Send's attempt budget when none is given: the
+// emulator's own, 1 + up to 3 retries.
+const DefaultSendAttempts = 1 + DefaultMaxRetries
+
+// SendOptions configure Send. Zero values take the emulator's defaults.
+type SendOptions struct {
+	Attempts        int           // attempts in all, the first included
+	RetryBackoff    time.Duration // before the first retry, doubling
+	DeliveryTimeout time.Duration // per attempt
+	HTTPClient      *http.Client  // redirects are never followed
+	Log             func(Attempt) // each attempt as it ends
+}
+
 // Send delivers body to url exactly as the emulator delivers a webhook —
-// same dispatcher, headers, retries, backoff and per-attempt timeout, taken
-// from o (o.Log sees each attempt as it ends) — and returns the attempts.
-// Fault options other than the delivery ones are ignored. Cancelling ctx
-// stops between or during attempts.
-func Send(ctx context.Context, o Options, url, token, responseID string, body []byte) ([]Attempt, error) {
-	o.Outcome, o.DropWebhook, o.DuplicateWebhook, o.WrongToken, o.FailAttempts, o.WebhookDelay = "", false, false, false, 0, 0
-	e, err := New(o)
+// the same dispatcher, headers, retries, backoff and per-attempt timeout —
+// and returns the attempts. Cancelling ctx stops between or during
+// attempts.
+func Send(ctx context.Context, o SendOptions, url, token, responseID string, body []byte) ([]Attempt, error) {
+	eo := Options{RetryBackoff: o.RetryBackoff, DeliveryTimeout: o.DeliveryTimeout, HTTPClient: o.HTTPClient, Log: o.Log}
+	switch {
+	case o.Attempts == 1:
+		eo.MaxRetries = -1 // none
+	case o.Attempts > 1:
+		eo.MaxRetries = o.Attempts - 1
+	}
+	e, err := New(eo)
 	if err != nil {
 		return nil, err
 	}
