@@ -22,6 +22,9 @@ func editBody(ctx context.Context, f *Factory, body []byte, edit bool, sets []st
 			return nil, err
 		}
 	}
+	if len(sets) > 0 && !json.Valid(body) {
+		return nil, exitcode.WithHint(exitcode.Usage, errors.New("--set: this delivery's stored body is not JSON (it was rejected or cut short)"), "use --edit to change it by hand")
+	}
 	for _, s := range sets {
 		path, value, ok := strings.Cut(s, "=")
 		if !ok || path == "" {
