@@ -240,7 +240,11 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 }
 
 func describePayload(o *TriggerOptions) string {
-	if o.Payload != "" {
+	switch o.Payload {
+	case "":
+	case "-":
+		return "payload from stdin"
+	default:
 		return "payload from " + webhook.Excerpt([]byte(o.Payload))
 	}
 	return o.Status + " · " + o.Endpoint + " · " + webhook.Excerpt([]byte(o.Model))
