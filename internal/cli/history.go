@@ -85,7 +85,7 @@ anything is written.`,
 	}
 	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list, newest first (at least 1)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
-	q.register(cmd)
+	q.register(cmd, f)
 	h.registerDir(cmd)
 	cmd.AddCommand(newCmdHistoryShow(f))
 	return cmd

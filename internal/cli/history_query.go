@@ -32,13 +32,14 @@ var historyVerdicts = []string{
 	event.VerdictNone + "\tno token expected",
 }
 
-func (q *historyQuery) register(cmd *cobra.Command) {
+func (q *historyQuery) register(cmd *cobra.Command, f *Factory) {
 	fl := cmd.Flags()
 	fl.StringVar(&q.Response, "response", "", "only deliveries of this response `ID`")
 	fl.StringVar(&q.Verdict, "verdict", "", "only this token verdict: ok, mismatch, missing or none")
 	fl.StringVar(&q.Since, "since", "", "only deliveries received since a `DURATION` ago (1h) or a time (2026-03-01T15:04:05Z)")
 	fl.BoolVar(&q.All, "all", false, "list every match (no --limit)")
 	_ = cmd.RegisterFlagCompletionFunc("verdict", cobra.FixedCompletions(historyVerdicts, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("response", completeHistoryResponses(f))
 	_ = cmd.RegisterFlagCompletionFunc("since", cobra.FixedCompletions([]string{"15m", "1h", "24h", "168h"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
@@ -139,4 +140,35 @@ func writeRecordJSON(w io.Writer, rec *store.Record) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
+}
+
+// completeHistoryResponses offers the response ids in the history, newest
+// first, each once.
+func completeHistoryResponses(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		var h historyFlags
+		if d, _ := cmd.Flags().GetString("history-dir"); d != "" {
+			h.Dir = d
+		} else if cfg, err := f.Config(); err == nil {
+			h.resolve(cfg)
+		}
+		st, err := h.open(f)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		list, err := st.List(500)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		seen := map[string]bool{}
+		var out []string
+		for _, s := range list {
+			if s.ResponseID == "" || seen[s.ResponseID] {
+				continue
+			}
+			seen[s.ResponseID] = true
+			out = append(out, sanitizeField(s.ResponseID)+"\t"+sanitizeField(s.ResponseStatus)+" "+s.ReceivedAt.Local().Format("15:04:05"))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
