@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/viewport"
+
+	"github.com/sailresearch/sail/internal/event"
+)
+
+// DefaultMaxRows is how many deliveries the view keeps when Options.MaxRows
+// is 0: the history's default size, so every row can still be opened.
+const DefaultMaxRows = 1000
+
+// Bodies of recent deliveries are kept in memory so that following the
+// newest one never reads the disk, and so that --no-history (no store to
+// load from) can still show what just arrived. Bounded both ways: a few
+// large payloads must not pin hundreds of megabytes.
+const (
+	ringBodies = 256
+	ringBytes  = 32 << 20
+)
+
+// pageRows is how many older deliveries one step past the oldest row loads
+// from the history.
+const pageRows = 100
+
+// Stored is a delivery's body and headers as the history keeps them.
+type Stored struct {
+	Body    []byte
+	Headers map[string]string
+}
+
+// stored is one ring slot.
+type storedBody struct {
+	seq uint64
+	Stored
+}
+
+// bodyRing keeps the newest bodies by row sequence number. It is only used
+// from the update loop.
+type bodyRing struct {
+	slots []storedBody // oldest first
+	bytes int
+}
+
+func (r *bodyRing) put(seq uint64, s Stored) {
+	if len(s.Body) == 0 && len(s.Headers) == 0 {
+		return
+	}
+	r.slots = append(r.slots, storedBody{seq: seq, Stored: s})
+	r.bytes += len(s.Body)
+	// The newest body always stays, whatever its size.
+	drop := 0
+	for len(r.slots)-drop > 1 && (len(r.slots)-drop > ringBodies || r.bytes > ringBytes) {
+		r.bytes -= len(r.slots[drop].Body)
+		drop++
+	}
+	if drop > 0 {
+		// Copy down rather than re-slice, so dropped bodies are freed now.
+		n := copy(r.slots, r.slots[drop:])
+		clear(r.slots[n:])
+		r.slots = r.slots[:n]
+	}
+}
+
+func (r *bodyRing) get(seq uint64) (Stored, bool) {
+	// Recent rows are selected far more often: search from the end.
+	for i := len(r.slots) - 1; i >= 0; i-- {
+		if r.slots[i].seq == seq {
+			return r.slots[i].Stored, true
+		}
+		if r.slots[i].seq < seq {
+			break
+		}
+	}
+	return Stored{}, false
+}
+
+// detail is what the detail tabs show for the selection, derived once per
+// selection: loading the body, pretty-printing it and finding its output
+// text happen here and nowhere else.
+type detail struct {
+	valid bool
+	seq   uint64 // the row it belongs to; 0 is the Completed payload
+	Stored
+	pretty []string
+	isJSON bool
+	output string
+	err    string // why the body could not be shown
+}
+
+// work counts the expensive steps, so tests and benchmarks can check that
+// they happen per selection and per frame, not per event.
+type work struct {
+	Loads          int // bodies fetched from the history through Options.Load
+	Details        int // bodies prepared for display (pretty-print + output)
+	PayloadRenders int // Payload tab renders (highlight + wrap)
+	DetailRenders  int // any tab's content rebuilt
+	Frames         int // View calls
+	Batches        int // queued batches taken from Program's queue
+}
+
+// shared is the part of the model that its copies share: caches filled
+// lazily by View, which has a value receiver. Bubble Tea only ever uses the
+// latest copy, so sharing is safe.
+type shared struct {
+	vp    viewport.Model
+	shown detailKey
+	det   detail
+	ring  bodyRing
+	work  work
+}
+
+// counts are the totals of listen's header line, kept as events arrive so a
+// frame never walks the rows.
+type counts struct {
+	total, accepted, rejected, dups int
+}
+
+func (c *counts) add(d event.Delivery) {
+	c.total++
+	if d.Accepted() {
+		c.accepted++
+	} else {
+		c.rejected++
+	}
+	if d.Duplicate {
+		c.dups++
+	}
+}
+
+// Overflow counts what Program's queue folded away because the view fell
+// behind: the deliveries are counted, never listed.
+type Overflow struct {
+	Deliveries, Accepted, Rejected, Duplicates int
+	// Other counts dropped forwards and notices.
+	Other int
+}
+
+func (o *Overflow) add(e event.Event) {
+	switch e := e.(type) {
+	case event.Delivery:
+		o.Deliveries++
+		if e.Accepted() {
+			o.Accepted++
+		} else {
+			o.Rejected++
+		}
+		if e.Duplicate {
+			o.Duplicates++
+		}
+	default:
+		o.Other++
+	}
+}
+
+func (o Overflow) empty() bool { return o.Deliveries == 0 && o.Other == 0 }
