@@ -155,12 +155,12 @@ type flash struct {
 // detailKey identifies what the viewport currently shows, so the (possibly
 // large) payload is only re-rendered when something it depends on changed.
 type detailKey struct {
-	rev, width int
-	sel        uint64 // the selected row's seq; 0 for none
-	tab        tab
-	query           string
-	cur, nmatch     int
-	dark            bool
+	rev, width  int
+	sel         uint64 // the selected row's seq; 0 for none
+	tab         tab
+	query       string
+	cur, nmatch int
+	dark        bool
 }
 
 // Model is the Bubble Tea model of the TUI. Build it with [NewModel]; it is
@@ -196,13 +196,13 @@ type Model struct {
 	deliveries []delivery // arrival order, the newest maxRows() (+ paged)
 	base       int        // absolute index of deliveries[0]; rows before it were dropped
 	nextSeq    uint64
-	paged      int    // rows loaded from the history, allowed on top of maxRows
-	sel        int    // selected delivery, absolute index; -1 when none
-	follow     bool   // keep the newest delivery selected as new ones arrive
+	paged      int      // rows loaded from the history, allowed on top of maxRows
+	sel        int      // selected delivery, absolute index; -1 when none
+	follow     bool     // keep the newest delivery selected as new ones arrive
 	counts     counts   // every delivery seen, listed or not
 	overflow   Overflow // what the queue folded away, in total
 	dropped    int      // timeline entries dropped by the bound
-	noOlder    bool   // the history has nothing older than the oldest row
+	noOlder    bool     // the history has nothing older than the oldest row
 
 	tab    tab
 	search searchState
@@ -456,4 +456,3 @@ func (m *Model) responseID() string {
 	}
 	return ""
 }
-
