@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -124,13 +125,13 @@ type delivery struct {
 // maxForwards bounds the forwards kept per row (the newest).
 const maxForwards = 8
 
-// entry is one timeline row of run mode.
+// entry is one timeline row of run mode. Delivery rows leave ev nil and
+// point at their row, so a flood of them allocates nothing here.
 type entry struct {
 	at       time.Time
 	ev       event.Event
-	delivery int  // absolute row index (see Model.row) for delivery rows, else -1
+	delivery int  // absolute row index (see Model.row) for delivery and gap rows, else noSel
 	replay   bool // a Forwarded row that came from `r`, not from --forward-to
-	row      delivery
 }
 
 // searchState is the `/` search over the selected payload.
@@ -192,12 +193,14 @@ type Model struct {
 	notice    *event.Notice // latest notice, shown on the footer in listen mode
 	done      bool          // a Completed or Error event arrived
 
-	timeline   []entry
-	deliveries []delivery // arrival order, the newest maxRows() (+ paged)
+	timeline   []entry    // = tl.items()
+	tl         deque[entry]
+	deliveries []delivery // = rows.items(): arrival order, the newest maxRows() (+ paged)
+	rows       deque[delivery]
 	base       int        // absolute index of deliveries[0]; rows before it were dropped
 	nextSeq    uint64
 	paged      int      // rows loaded from the history, allowed on top of maxRows
-	sel        int      // selected delivery, absolute index; -1 when none
+	sel        int      // selected delivery, absolute index; noSel when none
 	follow     bool     // keep the newest delivery selected as new ones arrive
 	counts     counts   // every delivery seen, listed or not
 	overflow   Overflow // what the queue folded away, in total
@@ -232,7 +235,7 @@ func NewModel(o Options) Model {
 		help:   help.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		c:      &shared{vp: viewport.New(), shown: detailKey{width: -1}},
-		sel:    -1,
+		sel:    noSel,
 		follow: true,
 	}
 	m.applyStyles()
@@ -255,6 +258,10 @@ func (m *Model) row(i int) *delivery {
 	return &m.deliveries[i-m.base]
 }
 
+// noSel is Model.sel without a selection. Absolute row indices can be
+// negative: rows paged in from the history come before the first one.
+const noSel = math.MinInt
+
 // selSeq is the selected row's identity, 0 without one.
 func (m *Model) selSeq() uint64 {
 	if d := m.selected(); d != nil {
@@ -266,20 +273,15 @@ func (m *Model) selSeq() uint64 {
 // last is the absolute index of the newest row, -1 without rows.
 func (m *Model) last() int { return m.base + len(m.deliveries) - 1 }
 
-// appendRow adds a row and drops the oldest beyond the bound. Dropping
-// re-slices the front away; append's reallocation then copies only the
-// kept rows, so memory stays within about twice the bound at O(1) a row.
+// appendRow adds a row, dropping the oldest beyond the bound.
 func (m *Model) appendRow(d delivery) int {
 	m.nextSeq++
 	d.seq = m.nextSeq
-	m.deliveries = append(m.deliveries, d)
-	for len(m.deliveries) > m.maxRows()+m.paged {
-		m.deliveries[0] = delivery{} // release its strings now
-		m.deliveries = m.deliveries[1:]
-		m.base++
-		m.paged = max(m.paged-1, 0)
-	}
-	if m.sel >= 0 && m.sel < m.base {
+	dropped := m.rows.push(d, m.maxRows()+m.paged)
+	m.deliveries = m.rows.items()
+	m.base += dropped
+	m.paged = max(m.paged-dropped, 0)
+	if m.sel != noSel && m.sel < m.base {
 		m.sel = m.base
 		m.follow = false
 	}
@@ -310,7 +312,7 @@ func (m Model) Init() tea.Cmd {
 
 // selected returns the selected delivery, or nil.
 func (m *Model) selected() *delivery {
-	if m.sel < 0 {
+	if m.sel == noSel {
 		return nil
 	}
 	return m.row(m.sel)

@@ -35,10 +35,12 @@ type storedBody struct {
 	Stored
 }
 
-// bodyRing keeps the newest bodies by row sequence number. It is only used
-// from the update loop.
+// bodyRing keeps the newest bodies by row sequence number, in a fixed
+// circular array. It is only used from the update loop.
 type bodyRing struct {
-	slots []storedBody // oldest first
+	slots [ringBodies]storedBody
+	head  int // oldest
+	n     int
 	bytes int
 }
 
@@ -46,33 +48,84 @@ func (r *bodyRing) put(seq uint64, s Stored) {
 	if len(s.Body) == 0 && len(s.Headers) == 0 {
 		return
 	}
-	r.slots = append(r.slots, storedBody{seq: seq, Stored: s})
+	if r.n == ringBodies {
+		r.evict()
+	}
+	r.slots[(r.head+r.n)%ringBodies] = storedBody{seq: seq, Stored: s}
+	r.n++
 	r.bytes += len(s.Body)
 	// The newest body always stays, whatever its size.
-	drop := 0
-	for len(r.slots)-drop > 1 && (len(r.slots)-drop > ringBodies || r.bytes > ringBytes) {
-		r.bytes -= len(r.slots[drop].Body)
-		drop++
-	}
-	if drop > 0 {
-		// Copy down rather than re-slice, so dropped bodies are freed now.
-		n := copy(r.slots, r.slots[drop:])
-		clear(r.slots[n:])
-		r.slots = r.slots[:n]
+	for r.n > 1 && r.bytes > ringBytes {
+		r.evict()
 	}
 }
 
+func (r *bodyRing) evict() {
+	r.bytes -= len(r.slots[r.head].Body)
+	r.slots[r.head] = storedBody{} // free it now
+	r.head = (r.head + 1) % ringBodies
+	r.n--
+}
+
 func (r *bodyRing) get(seq uint64) (Stored, bool) {
-	// Recent rows are selected far more often: search from the end.
-	for i := len(r.slots) - 1; i >= 0; i-- {
-		if r.slots[i].seq == seq {
-			return r.slots[i].Stored, true
+	// Recent rows are selected far more often: search from the newest.
+	for i := r.n - 1; i >= 0; i-- {
+		sl := &r.slots[(r.head+i)%ringBodies]
+		if sl.seq == seq {
+			return sl.Stored, true
 		}
-		if r.slots[i].seq < seq {
+		if sl.seq < seq {
 			break
 		}
 	}
 	return Stored{}, false
+}
+
+// deque is a bounded list that drops from the front: the view's rows and
+// run's timeline. Appending is amortised O(1) and never keeps more than
+// about twice the bound in memory.
+type deque[T any] struct {
+	buf  []T
+	head int
+}
+
+func (d *deque[T]) items() []T { return d.buf[d.head:] }
+
+func (d *deque[T]) len() int { return len(d.buf) - d.head }
+
+// push appends v and drops from the front until at most limit remain; it
+// returns how many were dropped.
+func (d *deque[T]) push(v T, limit int) int {
+	if len(d.buf) == cap(d.buf) && d.head > 0 {
+		live := d.buf[d.head:]
+		if d.head >= len(live) {
+			// Enough room in front: slide down instead of growing.
+			n := copy(d.buf, live)
+			clear(d.buf[n:])
+			d.buf = d.buf[:n]
+		} else {
+			nb := make([]T, len(live), 2*len(live)+16)
+			copy(nb, live)
+			d.buf = nb
+		}
+		d.head = 0
+	}
+	d.buf = append(d.buf, v)
+	dropped := 0
+	var zero T
+	for d.len() > limit {
+		d.buf[d.head] = zero // release what it references now
+		d.head++
+		dropped++
+	}
+	return dropped
+}
+
+// prepend puts vs (oldest first) before the first item.
+func (d *deque[T]) prepend(vs []T) {
+	nb := make([]T, 0, len(vs)+d.len()+16)
+	nb = append(append(nb, vs...), d.items()...)
+	d.buf, d.head = nb, 0
 }
 
 // detail is what the detail tabs show for the selection, derived once per

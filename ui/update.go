@@ -92,7 +92,7 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 	now := m.now()
 	add := func() {
 		if m.opts.Mode == ModeRun {
-			m.addEntry(entry{at: now, ev: e, delivery: -1})
+			m.addEntry(entry{at: now, ev: e, delivery: noSel})
 		}
 	}
 	switch e := e.(type) {
@@ -120,11 +120,11 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 		e.Body, e.Headers = nil, nil
 		idx := m.appendRow(delivery{ev: e})
 		m.c.ring.put(m.row(idx).seq, st)
-		if m.follow || m.sel < 0 {
+		if m.follow || m.sel == noSel {
 			m.selectDelivery(idx)
 		}
 		if m.opts.Mode == ModeRun {
-			m.addEntry(entry{at: e.ReceivedAt, ev: e, delivery: idx, row: *m.row(idx)})
+			m.addEntry(entry{at: e.ReceivedAt, delivery: idx})
 		}
 	case event.Forwarded:
 		if i := m.findDelivery(e.RecordID, e.ResponseID); i >= 0 {
@@ -177,12 +177,8 @@ func appendForward(fs []event.Forwarded, f event.Forwarded) []event.Forwarded {
 
 // addEntry appends to run's timeline, bounded like the rows.
 func (m *Model) addEntry(en entry) {
-	m.timeline = append(m.timeline, en)
-	for len(m.timeline) > m.maxRows() {
-		m.timeline[0] = entry{}
-		m.timeline = m.timeline[1:]
-		m.dropped++
-	}
+	m.dropped += m.tl.push(en, m.maxRows())
+	m.timeline = m.tl.items()
 }
 
 // fold adds what the queue could not deliver: the deliveries count in the
@@ -202,11 +198,11 @@ func (m *Model) fold(o Overflow) {
 	}
 	now := m.now()
 	idx := m.appendRow(delivery{gap: o.Deliveries, ev: event.Delivery{ReceivedAt: now}})
-	if m.sel < 0 {
+	if m.sel == noSel {
 		m.selectDelivery(idx)
 	}
 	if m.opts.Mode == ModeRun {
-		m.addEntry(entry{at: now, delivery: idx, row: *m.row(idx)})
+		m.addEntry(entry{at: now, delivery: idx})
 	}
 }
 
@@ -253,6 +249,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.move(1)
 	case key.Matches(k, m.keys.Up):
 		m.move(-1)
+	case key.Matches(k, m.keys.Top):
+		m.jump(true)
+	case key.Matches(k, m.keys.Bottom):
+		m.jump(false)
 	case key.Matches(k, m.keys.NextTab):
 		m.cycleTab(1)
 	case key.Matches(k, m.keys.PrevTab):
@@ -367,6 +367,26 @@ func (m *Model) move(d int) {
 	m.follow = m.sel == m.last()
 }
 
+// jump selects the first (top) or last row on screen. In listen mode the
+// last row is the oldest; jumping there again pages older deliveries in
+// from the history.
+func (m *Model) jump(top bool) {
+	if len(m.deliveries) == 0 {
+		return
+	}
+	newest := top == (m.opts.Mode == ModeListen)
+	if newest {
+		m.selectDelivery(m.last())
+		m.follow = true
+		return
+	}
+	if m.opts.Mode == ModeListen && m.sel == m.base {
+		m.pageOlder()
+	}
+	m.selectDelivery(m.base)
+	m.follow = m.sel == m.last()
+}
+
 // pageOlder loads the deliveries stored before the oldest row from the
 // history, when the user scrolls past it.
 func (m *Model) pageOlder() {
@@ -397,7 +417,8 @@ func (m *Model) pageOlder() {
 		m.nextSeq++
 		page = append(page, delivery{seq: m.nextSeq, ev: e, paged: true})
 	}
-	m.deliveries = append(page, m.deliveries...)
+	m.rows.prepend(page)
+	m.deliveries = m.rows.items()
 	m.base -= len(page)
 	m.paged += len(page)
 }
@@ -457,7 +478,7 @@ func (m *Model) handleReplayed(r replayedMsg) {
 	d.forwards = appendForward(d.forwards, r.fwd)
 	m.rev++
 	if m.opts.Mode == ModeRun {
-		m.addEntry(entry{at: m.now(), ev: r.fwd, delivery: -1, replay: true})
+		m.addEntry(entry{at: m.now(), ev: r.fwd, delivery: noSel, replay: true})
 	}
 	f := r.fwd
 	switch {

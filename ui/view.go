@@ -282,8 +282,8 @@ func (m Model) timelineRows(h int) []string {
 		return []string{"  " + m.styles.dim.Render("waiting for events…")}
 	}
 	selRow := -1
-	for i := len(m.timeline) - 1; i >= 0 && m.sel >= 0; i-- {
-		if e := m.timeline[i]; e.delivery == m.sel && e.ev != nil {
+	for i := len(m.timeline) - 1; i >= 0 && m.sel != noSel; i-- {
+		if m.timeline[i].delivery == m.sel {
 			selRow = i
 			break
 		}
@@ -368,6 +368,9 @@ func (m Model) timelineRow(e entry, selected bool) string {
 	st := m.styles
 	at := e.at
 	label, text := "", ""
+	if e.delivery != noSel {
+		e.ev = nil // a delivery or gap row: drawn from its row
+	}
 	switch ev := e.ev.(type) {
 	case event.Created:
 		label = "created"
@@ -377,14 +380,17 @@ func (m Model) timelineRow(e entry, selected bool) string {
 		}
 	case event.Status:
 		label, text = "status", m.statusText(ev.Status)
-	case event.Delivery:
-		d := e.row
-		if r := m.row(e.delivery); r != nil && r.seq == d.seq {
-			d = *r
-		}
-		label, text = "webhook", m.deliveryText(d, false)
 	case nil:
-		label, text = "webhooks", m.gapText(e.row.gap)
+		// A row outlives its timeline entry: there are at least as many
+		// entries as rows, under the same bound.
+		switch d := m.row(e.delivery); {
+		case d == nil:
+			label = "webhook"
+		case d.gap > 0:
+			label, text = "webhooks", m.gapText(d.gap)
+		default:
+			label, text = "webhook", m.deliveryText(*d, false)
+		}
 	case event.Forwarded:
 		label = "forwarded"
 		if e.replay {
@@ -542,7 +548,7 @@ func (m Model) listRows(h int) []string {
 	}
 	last := m.last()
 	selRow := -1
-	if m.sel >= 0 {
+	if m.sel != noSel {
 		selRow = last - m.sel
 	}
 	off := 0

@@ -32,6 +32,7 @@ type ListenOptions struct {
 	MaxDeliveries int
 	Timeout       time.Duration
 	MaxBody       int64
+	ViewRows      int
 
 	Tunnel tunnelFlags
 	Store  historyFlags
@@ -103,6 +104,7 @@ the URL. Ctrl-C stops it (exit 0).`,
 	fl.IntVar(&o.MaxDeliveries, "max-deliveries", 0, "exit after this many accepted deliveries")
 	fl.DurationVar(&o.Timeout, "timeout", 0, "stop after this long (exit 124 if --max-deliveries was not reached)")
 	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes (413 above)")
+	fl.IntVar(&o.ViewRows, "view-rows", 0, "deliveries the interactive view keeps listed (default: --history-keep); older ones page in from the history")
 	o.Tunnel.register(cmd)
 	_ = fl.Set("addr", "127.0.0.1:8765")
 	fl.Lookup("addr").DefValue = "127.0.0.1:8765"
@@ -121,6 +123,12 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	}
 	if o.MaxBody <= 0 {
 		return exitcode.New(exitcode.Usage, "--max-body must be positive")
+	}
+	if o.ViewRows < 0 {
+		return exitcode.New(exitcode.Usage, "--view-rows must not be negative")
+	}
+	if o.ViewRows == 0 {
+		o.ViewRows = max(o.Store.Keep, 1)
 	}
 	provider, note, err := tunnel.ChooseForListen(o.Tunnel.Provider, o.Tunnel.Authtoken != "", o.Tunnel.PublicURL)
 	if err != nil {
@@ -203,6 +211,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		prog := ui.Start(tctx, ui.Options{
 			Mode: ui.ModeListen, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
 			NoColor: f.IO.ColorDisabled, Now: f.Now,
+			MaxRows: o.ViewRows, Load: viewLoader(st), Older: viewOlder(st),
 		})
 		human.set(prog)
 		defer prog.Wait()
