@@ -193,11 +193,11 @@ type Model struct {
 	notice    *event.Notice // latest notice, shown on the footer in listen mode
 	done      bool          // a Completed or Error event arrived
 
-	timeline   []entry    // = tl.items()
+	timeline   []entry // = tl.items()
 	tl         deque[entry]
 	deliveries []delivery // = rows.items(): arrival order, the newest maxRows() (+ paged)
 	rows       deque[delivery]
-	base       int        // absolute index of deliveries[0]; rows before it were dropped
+	base       int // absolute index of deliveries[0]; rows before it were dropped
 	nextSeq    uint64
 	paged      int      // rows loaded from the history, allowed on top of maxRows
 	sel        int      // selected delivery, absolute index; noSel when none
