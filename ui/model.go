@@ -111,6 +111,7 @@ func (t tab) String() string {
 // gap standing for deliveries the view could not keep up with.
 type delivery struct {
 	seq      uint64         // identity within this view, from 1
+	ver      int            // bumped when forwards or replaying change
 	ev       event.Delivery // Body and Headers are always nil here
 	forwards []event.Forwarded
 	// replaying is true while a replay started with `r` is running.

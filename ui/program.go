@@ -22,9 +22,12 @@ type Result struct {
 }
 
 // frameInterval paces the batches the pump hands the update loop: Bubble
-// Tea redraws after every message, so one batch per frame is one redraw per
-// frame however fast events come.
-const frameInterval = time.Second / 60
+// Tea redraws after every message, so one batch per interval is one redraw
+// per interval however fast events come. A quiet listener shows an event
+// at once; a flood is redrawn ten times a second, which is as fast as
+// anyone reads a counter and keeps the view's CPU away from the receiver.
+// Keys are messages of their own and still redraw at once.
+const frameInterval = 100 * time.Millisecond
 
 // Program is a running TUI. It implements event.Sink.
 type Program struct {

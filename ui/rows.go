@@ -161,6 +161,19 @@ type shared struct {
 	det   detail
 	ring  bodyRing
 	work  work
+
+	// listen's rendered rows of the last frame, by row and state.
+	rowsPrev  map[rowKey]string
+	rowsWidth int
+	rowsDark  bool
+}
+
+// rowKey is what a listen row's rendering depends on besides the width and
+// the palette.
+type rowKey struct {
+	seq uint64
+	ver int
+	sel bool
 }
 
 // counts are the totals of listen's header line, kept as events arrive so a

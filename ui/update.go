@@ -130,6 +130,7 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 		if i := m.findDelivery(e.RecordID, e.ResponseID); i >= 0 {
 			d := m.row(i)
 			d.forwards = appendForward(d.forwards, e)
+			d.ver++
 			if i == m.sel {
 				m.rev++
 			}
@@ -459,6 +460,7 @@ func (m *Model) replay() tea.Cmd {
 		return nil
 	}
 	d.replaying = true
+	d.ver++
 	m.rev++
 	m.flash = flash{text: fmt.Sprintf("replaying delivery #%d…", d.ev.Attempt)}
 	ev := d.ev
@@ -476,6 +478,7 @@ func (m *Model) handleReplayed(r replayedMsg) {
 	}
 	d.replaying = false
 	d.forwards = appendForward(d.forwards, r.fwd)
+	d.ver++
 	m.rev++
 	if m.opts.Mode == ModeRun {
 		m.addEntry(entry{at: m.now(), ev: r.fwd, delivery: noSel, replay: true})

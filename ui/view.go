@@ -91,11 +91,17 @@ func (m Model) render() string {
 	if f.rule > 0 {
 		lines = append(lines, m.styles.rule.Render(strings.Repeat("─", m.width)))
 	}
-	if m.opts.Mode == ModeListen {
-		lines = append(lines, m.listRows(f.list)...)
-	} else {
-		lines = append(lines, m.timelineRows(f.list)...)
+	for i, l := range lines {
+		lines[i] = fit(l, m.width)
 	}
+	if m.opts.Mode == ModeListen {
+		lines = append(lines, m.listRows(f.list)...) // fitted and cached per row
+	} else {
+		for _, l := range m.timelineRows(f.list) {
+			lines = append(lines, fit(l, m.width))
+		}
+	}
+	rest := len(lines)
 	lines = append(lines, m.tabBar())
 	if f.body > 0 {
 		body := strings.Split(m.c.vp.View(), "\n")
@@ -108,8 +114,8 @@ func (m Model) render() string {
 	if len(lines) > m.height {
 		lines = lines[:m.height]
 	}
-	for i, l := range lines {
-		lines[i] = fit(l, m.width)
+	for i := rest; i < len(lines); i++ {
+		lines[i] = fit(lines[i], m.width)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -555,16 +561,31 @@ func (m Model) listRows(h int) []string {
 	if selRow >= h {
 		off = selRow - h + 1
 	}
+	// Under a flood most rows on screen are the ones of the previous
+	// frame, one or more lines down: reuse their rendering.
+	c := m.c
+	if c.rowsWidth != m.width || c.rowsDark != m.dark {
+		c.rowsPrev, c.rowsWidth, c.rowsDark = nil, m.width, m.dark
+	}
+	next := make(map[rowKey]string, h)
 	var rows []string
 	for r := off; r < min(off+h, n); r++ {
 		d := m.row(last - r)
-		stamp := m.styles.dim.Render(d.ev.ReceivedAt.Format("15:04:05")) + "  "
-		if d.gap > 0 {
-			rows = append(rows, m.marker(r == selRow)+stamp+m.gapText(d.gap))
-			continue
+		k := rowKey{seq: d.seq, ver: d.ver, sel: r == selRow}
+		line, ok := c.rowsPrev[k]
+		if !ok {
+			stamp := m.styles.dim.Render(d.ev.ReceivedAt.Format("15:04:05")) + "  "
+			if d.gap > 0 {
+				line = m.marker(k.sel) + stamp + m.gapText(d.gap)
+			} else {
+				line = m.marker(k.sel) + stamp + m.deliveryText(*d, true)
+			}
+			line = fit(line, m.width)
 		}
-		rows = append(rows, m.marker(r == selRow)+stamp+m.deliveryText(*d, true))
+		next[k] = line
+		rows = append(rows, line)
 	}
+	c.rowsPrev = next
 	return rows
 }
 
