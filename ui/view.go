@@ -50,7 +50,12 @@ func (m *Model) listLen() int {
 	if m.opts.Mode == ModeListen {
 		return len(m.deliveries)
 	}
-	return len(m.timeline)
+	n := len(m.timeline)
+	if m.failure != nil {
+		// The error entry wraps over several lines; make room for them.
+		n += len(m.timelineLines(entry{ev: *m.failure, delivery: noSel}, false)) - 1
+	}
+	return n
 }
 
 // sync brings the viewport in line with the state after an update.
