@@ -34,4 +34,25 @@ func BenchmarkFlood(b *testing.B) {
 			b.ReportMetric(float64(b.N*flood)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+	// Baseline: what the view would cost if every event were its own
+	// message (one redraw per event), as before the queue. A hundredth of the
+	// events, so the run stays short; compare events/s.
+	b.Run("listen-frame-per-event", func(b *testing.B) {
+		const n = flood / 100
+		evs := make([]event.Event, n)
+		for i := range evs {
+			evs[i] = floodEv(i)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			var tm tea.Model = NewModel(Options{Mode: ModeListen, NoColor: true})
+			tm, _ = tm.Update(tea.WindowSizeMsg{Width: 120, Height: 35})
+			for _, e := range evs {
+				tm, _ = tm.Update(EventMsg{Event: e})
+				_ = tm.View()
+			}
+		}
+		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+	})
 }

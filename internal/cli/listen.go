@@ -55,7 +55,14 @@ metadata.webhook_token.
 The tunnel is ngrok when NGROK_AUTHTOKEN is set, otherwise local (reachable
 only from this machine, which is enough for 'sail emulator'). When stdout is
 not a terminal, or with --json, events are NDJSON; the first is "ready" with
-the URL. Ctrl-C stops it (exit 0).`,
+the URL. Ctrl-C stops it (exit 0).
+
+On a terminal the interactive view lists the newest --view-rows deliveries
+(default: --history-keep) without their bodies; selecting one loads its payload
+from the history, and G (end) past the oldest row pages older ones in. With
+--no-history only the newest 256 payloads (32 MiB at most) stay in memory.
+Under a flood the view redraws ten times a second and never slows the receiver;
+deliveries it cannot keep up with are counted ("+N more since").`,
 		Example: `  # Listen locally with a token, as NDJSON:
   sail listen --addr 127.0.0.1:8765 --path /sail --token s3cret --json
 
