@@ -379,7 +379,10 @@ func (m *Model) detail() *detail {
 	det := detail{valid: true, seq: seq}
 	switch {
 	case d != nil && d.gap > 0:
-		det.err = "these deliveries arrived faster than the view could list them; they are counted above and stored in the history (sail history)"
+		det.err = "these deliveries arrived faster than the view could list them; they are counted above"
+		if m.opts.Load != nil {
+			det.err += " and stored in the history (sail history)"
+		}
 	case d != nil:
 		st, ok := c.ring.get(seq)
 		switch {

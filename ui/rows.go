@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"time"
+
 	"charm.land/bubbles/v2/viewport"
 
 	"github.com/sailresearch/sail/internal/event"
@@ -200,11 +202,16 @@ type Overflow struct {
 	Deliveries, Accepted, Rejected, Duplicates int
 	// Other counts dropped forwards and notices.
 	Other int
+	// Since is when the first of the dropped deliveries arrived.
+	Since time.Time
 }
 
 func (o *Overflow) add(e event.Event) {
 	switch e := e.(type) {
 	case event.Delivery:
+		if o.Deliveries == 0 {
+			o.Since = e.ReceivedAt
+		}
 		o.Deliveries++
 		if e.Accepted() {
 			o.Accepted++

@@ -262,7 +262,7 @@ func TestQueueOverflowIsExact(t *testing.T) {
 	tm, _ = tm.Update(batchMsg{evs: evs, over: over})
 	m := tm.(Model)
 	v := view(m)
-	for _, s := range []string{"25 deliveries", fmt.Sprintf("%d accepted", 10-1+want.Accepted), "+15 more since"} {
+	for _, s := range []string{"25 deliveries", fmt.Sprintf("%d accepted", 10-1+want.Accepted), "+15 more since 12:00:00"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("view lacks %q:\n%s", s, v)
 		}

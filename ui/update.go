@@ -198,7 +198,11 @@ func (m *Model) fold(o Overflow) {
 		return
 	}
 	now := m.now()
-	idx := m.appendRow(delivery{gap: o.Deliveries, ev: event.Delivery{ReceivedAt: now}})
+	since := o.Since
+	if since.IsZero() {
+		since = now
+	}
+	idx := m.appendRow(delivery{gap: o.Deliveries, ev: event.Delivery{ReceivedAt: since}})
 	if m.sel == noSel {
 		m.selectDelivery(idx)
 	}

@@ -347,9 +347,13 @@ func (m Model) timelineLines(e entry, selected bool) []string {
 }
 
 // gapText stands for deliveries the view could not list.
-func (m Model) gapText(n int) string {
-	return m.styles.warn.Render(fmt.Sprintf("+%s more since", humanInt(n))) +
-		m.styles.dim.Render(" (arrived faster than the view could list them; counted above, stored in the history)")
+func (m Model) gapText(d delivery) string {
+	where := "counted above, stored in the history"
+	if m.opts.Load == nil {
+		where = "counted above"
+	}
+	return m.styles.warn.Render(fmt.Sprintf("+%s more since %s", humanInt(d.gap), d.ev.ReceivedAt.Format("15:04:05"))) +
+		m.styles.dim.Render(" (arrived faster than the view could list them; "+where+")")
 }
 
 // humanInt writes n with thousands separators: 1,204.
@@ -398,7 +402,7 @@ func (m Model) timelineRow(e entry, selected bool) string {
 		case d == nil:
 			label = "webhook"
 		case d.gap > 0:
-			label, text = "webhooks", m.gapText(d.gap)
+			label, text = "webhooks", m.gapText(*d)
 		default:
 			label, text = "webhook", m.deliveryText(*d, false)
 		}
@@ -581,7 +585,7 @@ func (m Model) listRows(h int) []string {
 		if !ok {
 			stamp := m.styles.dim.Render(d.ev.ReceivedAt.Format("15:04:05")) + "  "
 			if d.gap > 0 {
-				line = m.marker(k.sel) + stamp + m.gapText(d.gap)
+				line = m.marker(k.sel) + stamp + m.gapText(*d)
 			} else {
 				line = m.marker(k.sel) + stamp + m.deliveryText(*d, true)
 			}

@@ -132,7 +132,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		return exitcode.New(exitcode.Usage, "--max-body must be positive")
 	}
 	if o.ViewRows < 0 {
-		return exitcode.New(exitcode.Usage, "--view-rows must not be negative")
+		return exitcode.New(exitcode.Usage, "--view-rows must not be negative (0, the default, keeps as many rows as --history-keep)")
 	}
 	if o.ViewRows == 0 {
 		o.ViewRows = max(o.Store.Keep, 1)
