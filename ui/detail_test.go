@@ -140,3 +140,19 @@ func TestForwardTab(t *testing.T) {
 		t.Error("the app's body excerpt reached the terminal unsanitised")
 	}
 }
+
+// On a row without forwards the Forward tab does not exist: the view falls
+// back to Output rather than showing an empty tab.
+func TestForwardTabFallsBackWithoutForwards(t *testing.T) {
+	hs := newHarness(t, Options{NoColor: true, Mode: ModeListen}, 120, 30)
+	a := deliveryEv("resp_aaa", 1, event.VerdictOK, 200, t0.Add(time.Second), "first answer")
+	b := deliveryEv("resp_bbb", 1, event.VerdictOK, 200, t0.Add(2*time.Second), "second answer")
+	hs.send(readyEv(), a, event.Forwarded{ResponseID: "resp_aaa", URL: "http://127.0.0.1:3000/hook", StatusCode: 200}, b)
+	hs.keys(press("j"), press("shift+tab")) // resp_aaa; Output → Forward, backwards
+	hs.keys(press("k"))                     // resp_bbb: no forwards
+	m := hs.final(t, true)
+	v := view(m)
+	if !strings.Contains(v, "[Output]") || strings.Contains(v, "Forward") || !strings.Contains(v, "second answer") {
+		t.Errorf("want Output of resp_bbb and no Forward tab:\n%s", v)
+	}
+}

@@ -418,7 +418,7 @@ func (m Model) timelineRow(e entry, selected bool) string {
 			text = st.ok.Render("✓ webhook payload matches GET")
 		} else {
 			text = st.bad.Render("✗ webhook payload differs from GET") +
-				st.dim.Render(fmt.Sprintf(" (%d paths, see Diff)", len(ev.Differences)))
+				st.dim.Render(fmt.Sprintf(" (%d paths, see Diff)", max(len(ev.Differences), len(ev.Diffs))))
 		}
 	case event.Completed:
 		label, text = "result", m.completedText(ev)
@@ -604,7 +604,7 @@ func (m Model) tabBar() string {
 	st := m.styles
 	var parts []string
 	for _, t := range m.tabs() {
-		if t == m.tab {
+		if t == m.shownTab() {
 			parts = append(parts, st.tabOn.Render("["+t.String()+"]"))
 		} else {
 			parts = append(parts, st.tabOff.Render(" "+t.String()+" "))
@@ -648,11 +648,22 @@ func (m Model) statusLine() string {
 	return ""
 }
 
+// shownTab is the active tab, or Output when the active one does not exist
+// for this selection (a Forward tab on a row without forwards).
+func (m *Model) shownTab() tab {
+	for _, t := range m.tabs() {
+		if t == m.tab {
+			return t
+		}
+	}
+	return tabOutput
+}
+
 // refreshDetail re-renders the viewport content when what it shows changed.
 func (m *Model) refreshDetail() {
 	c := m.c
 	k := detailKey{
-		rev: m.rev, sel: m.selSeq(), width: c.vp.Width(), tab: m.tab,
+		rev: m.rev, sel: m.selSeq(), width: c.vp.Width(), tab: m.shownTab(),
 		query: m.search.query, cur: m.search.cur, nmatch: len(m.search.matches), dark: m.dark,
 	}
 	if k == c.shown {
@@ -682,7 +693,7 @@ func (m *Model) refreshDetail() {
 func (m *Model) detailLines(w int) (lines []string, cur int) {
 	st := m.styles
 	d := m.selected()
-	switch m.tab {
+	switch m.shownTab() {
 	case tabPayload:
 		return m.payloadLines(w)
 	case tabHeaders:
