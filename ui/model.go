@@ -119,8 +119,6 @@ type delivery struct {
 	// gap > 0 marks a row standing for that many deliveries folded away by
 	// the queue ("+1,204 more since …").
 	gap int
-	// paged rows came from the history (Options.Older), not from this run.
-	paged bool
 }
 
 // maxForwards bounds the forwards kept per row (the newest).
@@ -205,7 +203,6 @@ type Model struct {
 	follow     bool     // keep the newest delivery selected as new ones arrive
 	counts     counts   // every delivery seen, listed or not
 	overflow   Overflow // what the queue folded away, in total
-	dropped    int      // timeline entries dropped by the bound
 	noOlder    bool     // the history has nothing older than the oldest row
 
 	tab    tab

@@ -127,7 +127,7 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 			m.addEntry(entry{at: e.ReceivedAt, delivery: idx})
 		}
 	case event.Forwarded:
-		if i := m.findDelivery(e.RecordID, e.ResponseID); i >= 0 {
+		if i := m.findDelivery(e.RecordID, e.ResponseID); i != noSel {
 			d := m.row(i)
 			d.forwards = appendForward(d.forwards, e)
 			d.ver++
@@ -178,7 +178,7 @@ func appendForward(fs []event.Forwarded, f event.Forwarded) []event.Forwarded {
 
 // addEntry appends to run's timeline, bounded like the rows.
 func (m *Model) addEntry(en entry) {
-	m.dropped += m.tl.push(en, m.maxRows())
+	m.tl.push(en, m.maxRows())
 	m.timeline = m.tl.items()
 }
 
@@ -220,7 +220,7 @@ func (m *Model) finish(now time.Time) {
 }
 
 // findDelivery returns the delivery a forward belongs to: by history record
-// id, else the newest one of the same response; -1 if none.
+// id, else the newest one of the same response; noSel if none.
 //
 // Forwards follow their delivery closely, so only the newest rows are
 // searched: the work per event stays constant however many rows there are.
@@ -235,7 +235,7 @@ func (m *Model) findDelivery(recordID, responseID string) int {
 			return m.base + i
 		}
 	}
-	return -1
+	return noSel
 }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
@@ -420,7 +420,7 @@ func (m *Model) pageOlder() {
 		e := evs[i]
 		e.Body, e.Headers = nil, nil
 		m.nextSeq++
-		page = append(page, delivery{seq: m.nextSeq, ev: e, paged: true})
+		page = append(page, delivery{seq: m.nextSeq, ev: e})
 	}
 	m.rows.prepend(page)
 	m.deliveries = m.rows.items()
