@@ -6,9 +6,9 @@ import (
 	"net/http"
 )
 
-// apiError is one error answer. It is rendered in OpenAI's envelope
-// {"error":{"message","type","param","code"}} everywhere except on
-// /v1/messages, which uses Anthropic's {"type":"error","error":{"type","message"}}.
+// apiError is one error answer, rendered in OpenAI's envelope
+// {"error":{"message","type","param","code"}} on every endpoint,
+// /v1/messages included, as Sail's reference answers.
 type apiError struct {
 	status  int
 	typ     string // OpenAI error type
@@ -44,43 +44,13 @@ func nullable(s string) *string {
 	return &s
 }
 
-// openAIEnvelope renders e the way api.openai.com does.
-func (e *apiError) openAIEnvelope() []byte {
+// envelope renders e the way api.openai.com (and Sail) does.
+func (e *apiError) envelope() []byte {
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": e.message,
 		"type":    e.typ,
 		"param":   nullable(e.param),
 		"code":    nullable(e.code),
-	}})
-	return b
-}
-
-// anthropicType maps an HTTP status to Anthropic's error type names.
-func (e *apiError) anthropicType() string {
-	switch e.status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "overloaded_error"
-	}
-	return "api_error"
-}
-
-// anthropicEnvelope renders e the way api.anthropic.com does.
-func (e *apiError) anthropicEnvelope() []byte {
-	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]any{
-		"type":    e.anthropicType(),
-		"message": e.message,
 	}})
 	return b
 }

@@ -52,7 +52,8 @@ func TestOpenAISDKResponses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Responses.New: %v", err)
 	}
-	if created.Status != responses.ResponseStatusQueued || !created.Background || created.OutputText() != "" {
+	// The SDK types status as a string: Sail's "pending" comes through.
+	if created.Status != StatusPending || !created.Background || created.OutputText() != "" {
 		t.Fatalf("created = status %q background %v output %q", created.Status, created.Background, created.OutputText())
 	}
 	var got *responses.Response
@@ -87,13 +88,14 @@ func TestOpenAISDKResponses(t *testing.T) {
 		t.Errorf("webhooks = %d, want one for %s with the token", len(hits), created.ID)
 	}
 
-	// Foreground with message input, and the completion_window extension.
+	// Foreground with message input, and Sail's completion window (request
+	// metadata).
 	fg, err := client.Responses.New(ctx, responses.ResponseNewParams{
 		Model: "openai/gpt-oss-120b",
 		Input: responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
 			responses.ResponseInputItemParamOfMessage("What is 12*12?", responses.EasyInputMessageRoleUser),
 		}},
-	}, option.WithJSONSet("completion_window", "priority"))
+	}, option.WithJSONSet("metadata.completion_window", "priority"))
 	if err != nil || fg.Status != responses.ResponseStatusCompleted || fg.OutputText() != "144" {
 		t.Errorf("foreground: %v %+v", err, fg)
 	}
