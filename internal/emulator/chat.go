@@ -30,7 +30,7 @@ func parseChatRequest(f fields) (common, *apiError) {
 	if aerr != nil {
 		return c, aerr
 	}
-	if aerr = f.sampling(2); aerr != nil {
+	if aerr = f.generation(epChat); aerr != nil {
 		return c, aerr
 	}
 	// A top-level completion_window is ignored, as on responses.
@@ -131,7 +131,7 @@ func parseMessagesRequest(f fields) (common, *apiError) {
 	if raw := f["system"]; !isNull(raw) {
 		all = textOf(raw) + "\n" + all
 	}
-	if aerr = f.sampling(1); aerr != nil {
+	if aerr = f.generation(epMessages); aerr != nil {
 		return c, aerr
 	}
 	if c.metadata, aerr = f.metadata(); aerr != nil {

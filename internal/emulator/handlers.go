@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
 // Models are the models Sail serves, in the order GET /v1/models lists them.
@@ -33,9 +35,6 @@ func knownModel(m string) bool {
 	}
 	return false
 }
-
-// maxIdempotencyKey is Sail's documented limit on Idempotency-Key.
-const maxIdempotencyKey = 255
 
 // ServeHTTP implements http.Handler: the /v1 API and
 // GET /_emulator/deliveries.
@@ -274,20 +273,15 @@ func canonicalHash(body []byte) [32]byte {
 // idempotencyHeader names the header that carries an idempotency key on
 // ep: Sail takes Anthropic's name on /v1/messages and Idempotency-Key on
 // the other creates. Each endpoint reads only its own.
-func idempotencyHeader(ep endpoint) string {
-	if ep == epMessages {
-		return "anthropic-idempotency-key"
-	}
-	return "Idempotency-Key"
-}
+func idempotencyHeader(ep endpoint) string { return sailspec.IdempotencyHeader(ep.path()) }
 
 // idempotencyKey validates the endpoint's idempotency header; "" when absent.
 func idempotencyKey(r *http.Request, ep endpoint) (string, *apiError) {
 	h := idempotencyHeader(ep)
 	k := r.Header.Get(h)
-	if len(k) > maxIdempotencyKey {
-		return "", invalidCode(h, "idempotency_error",
-			"%s is %d characters long; the maximum is %d.", h, len(k), maxIdempotencyKey)
+	if len(k) > sailspec.MaxIdempotencyKey {
+		return "", invalidCode(h, sailspec.IdempotencyErrorCode,
+			"%s is %d characters long; the maximum is %d.", h, len(k), sailspec.MaxIdempotencyKey)
 	}
 	return k, nil
 }
@@ -342,7 +336,7 @@ func (e *Emulator) start(j *job, idemKey string, keyHash [32]byte, bodyHash [32]
 		if prev, ok := e.idem[scoped]; ok {
 			if prev.hash != bodyHash {
 				h := idempotencyHeader(j.ep)
-				return nil, nil, invalidCode(h, "idempotency_error",
+				return nil, nil, invalidCode(h, sailspec.IdempotencyErrorCode,
 					"This %s was already used with a different request body; use a new key for a new request.", h)
 			}
 			if pj := e.jobs[prev.id]; pj != nil {
@@ -463,7 +457,7 @@ func parseResponsesRequest(f fields) (common, *apiError) {
 	if c.background, aerr = f.boolean("background"); aerr != nil {
 		return c, aerr
 	}
-	if aerr = f.sampling(2); aerr != nil {
+	if aerr = f.generation(epResponses); aerr != nil {
 		return c, aerr
 	}
 	// A top-level completion_window is not in the reference's schema:

@@ -45,7 +45,9 @@ Requests, as Sail's API reference (2026-02-18) has them:
   max_tokens (required), messages, system, temperature (0-1), top_p,
   output_config, tools, tool_choice, thinking, stream, metadata and
   context_management is a 400 naming it. Chat refuses max_tokens (400: use
-  max_completion_tokens). temperature is 0-2 on responses and chat, top_p 0-1.
+  max_completion_tokens). temperature is 0-2 on responses and chat, top_p 0-1;
+  reasoning effort (reasoning.effort, reasoning_effort, output_config.effort)
+  must be one of the reference's values; user is at most 256 characters.
   metadata is an object of string values (at most 16 keys, keys up to 64 and
   values up to 512 characters, OpenAI's limits: Sail publishes none).
   metadata.completion_window must be one of asap, priority, standard, flex
