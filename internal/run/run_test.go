@@ -441,7 +441,7 @@ func TestWireStatus(t *testing.T) {
 		{`{"status":"canceled"}`, "cancelled", "canceled"},
 		{`{"status":"COMPLETED"}`, "completed", "COMPLETED"},
 		{`{"object":"chat.completion"}`, "completed", "completed"}, // derived: nothing sent
-		{`{"status":"completed"}`, "failed", "failed"},           // disagreeing: trust the logic's value
+		{`{"status":"completed"}`, "failed", "failed"},             // disagreeing: trust the logic's value
 		{`not json`, "completed", "completed"},
 	}
 	for _, c := range cases {

@@ -350,3 +350,40 @@ func TestContractFixturesParse(t *testing.T) {
 		}
 	}
 }
+
+// The other calls the CLI makes: get, cancel and the model list. They
+// carry the bearer key and no body the reference does not describe.
+func TestContractReadCalls(t *testing.T) {
+	calls := []struct {
+		name, method, path string
+		do                 func(*Client) error
+	}{
+		{"get", http.MethodGet, "/v1/responses/resp_1", func(c *Client) error { _, err := c.Get(testCtx(t), "resp_1"); return err }},
+		{"cancel", http.MethodPost, "/v1/responses/resp_1/cancel", func(c *Client) error { _, err := c.Cancel(testCtx(t), "resp_1"); return err }},
+		{"models", http.MethodGet, "/v1/models", func(c *Client) error { _, err := c.Models(testCtx(t)); return err }},
+	}
+	for _, call := range calls {
+		t.Run(call.name, func(t *testing.T) {
+			f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/v1/models" {
+					writeJSON(w, 200, `{"object":"list","data":[{"id":"m","object":"model","created":1,"owned_by":"sail"}]}`)
+					return
+				}
+				writeJSON(w, 200, responseCompleted)
+			})
+			if err := call.do(f.client(t)); err != nil {
+				t.Fatal(err)
+			}
+			got := f.only(t)
+			if got.Method != call.method || got.Path != call.path {
+				t.Errorf("request = %s %s, want %s %s", got.Method, got.Path, call.method, call.path)
+			}
+			if err := sailspec.CheckAuth(got.Header); err != nil {
+				t.Error(err)
+			}
+			if len(strings.TrimSpace(string(got.Body))) > 0 && strings.TrimSpace(string(got.Body)) != "{}" {
+				t.Errorf("body %q, want none", got.Body)
+			}
+		})
+	}
+}

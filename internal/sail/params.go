@@ -275,3 +275,19 @@ func messageRoles(ep Endpoint) []string {
 	}
 	return []string{"system", "developer", "user", "assistant"}
 }
+
+// CheckParams checks the generation parameters and input messages for
+// the request's endpoint ("" means responses) without sending anything:
+// front ends call it before opening a tunnel, so a bad value is a usage
+// error at once. Create runs the same checks.
+func (r CreateRequest) CheckParams() error {
+	if r.Endpoint == "" {
+		r.Endpoint = Responses
+	}
+	ep, err := ParseEndpoint(string(r.Endpoint))
+	if err != nil {
+		return err
+	}
+	r.Endpoint = ep
+	return r.checkParams()
+}

@@ -63,8 +63,8 @@ func checkHeaders(path string, h http.Header) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if auth := h.Get("Authorization"); !strings.HasPrefix(auth, "Bearer ") || strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")) == "" {
-		add("header Authorization: want \"Bearer <key>\"")
+	if err := CheckAuth(h); err != nil {
+		errs = append(errs, err)
 	}
 	if ct := h.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		add("header Content-Type = %q, want application/json", ct)
@@ -87,6 +87,16 @@ func checkHeaders(path string, h http.Header) []error {
 		}
 	}
 	return errs
+}
+
+// CheckAuth reports a request without "Authorization: Bearer <key>", the
+// only scheme the reference names, on any endpoint.
+func CheckAuth(h http.Header) error {
+	auth := h.Get("Authorization")
+	if !strings.HasPrefix(auth, "Bearer ") || strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")) == "" {
+		return fmt.Errorf("header Authorization: want \"Bearer <key>\"")
+	}
+	return nil
 }
 
 // CheckIdempotencyKey reports a key Sail would refuse: empty, longer than
