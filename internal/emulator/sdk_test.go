@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +204,32 @@ func TestAnthropicSDKMessages(t *testing.T) {
 	var apiErr *anthropic.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong key: %v", err)
+	}
+
+	// A key outside the closed schema: the SDK surfaces the 400 and
+	// Sail's (OpenAI's) envelope naming the key.
+	_, err = client.Messages.New(ctx, anthropic.MessageNewParams{
+		Model: "moonshotai/Kimi-K2.6", MaxTokens: 5,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("x"))},
+	}, aoption.WithJSONSet("completion_window", "flex"))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), `"param":"completion_window"`) {
+		t.Errorf("stray key: %v", err)
+	}
+
+	// anthropic-idempotency-key, set as the SDK user would: a retry gets
+	// the same message and no second webhook.
+	before := len(rcv.got())
+	params := anthropic.MessageNewParams{
+		Model: "moonshotai/Kimi-K2.6", MaxTokens: 64, Metadata: md,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("What is 5*5?"))},
+	}
+	m1, err1 := client.Messages.New(ctx, params, aoption.WithHeader("anthropic-idempotency-key", "sdk-m-1"))
+	m2, err2 := client.Messages.New(ctx, params, aoption.WithHeader("anthropic-idempotency-key", "sdk-m-1"))
+	if err1 != nil || err2 != nil || m1.ID != m2.ID || m1.Content[0].Text != "25" {
+		t.Fatalf("idempotent retry: %v %v, ids %s %s", err1, err2, m1.ID, m2.ID)
+	}
+	settle(t, e)
+	if n := len(rcv.got()) - before; n != 1 {
+		t.Errorf("%d webhooks for an idempotent retry, want 1", n)
 	}
 }
