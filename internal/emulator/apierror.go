@@ -139,7 +139,7 @@ func (f fields) positiveInt(name string) (int64, *apiError) {
 	return n, nil
 }
 
-// Metadata limits: OpenAI's, as sail-api.md decided (Sail publishes none).
+// Metadata limits: OpenAI's, as the project decided (Sail publishes none).
 const (
 	maxMetadataKeys   = sailspec.MetadataMaxKeys
 	maxMetadataKeyLen = sailspec.MetadataMaxKeyLen

@@ -17,7 +17,7 @@ import (
 
 // Defaults of the delivery options, from Sail's documentation: a 30 s
 // timeout per attempt and "up to 3 retries", read as one attempt plus three
-// retries (sail-api.md's decision; MaxAttempts 3 gives the other reading).
+// retries (the project's decision; MaxAttempts 3 gives the other reading).
 const (
 	DefaultDeliveryTimeout = 30 * time.Second
 	DefaultRetryBackoff    = time.Second

@@ -51,7 +51,7 @@ func terminal(status string) bool {
 	return false
 }
 
-// Wire shapes of the response object (sail-api.md).
+// Wire shapes of the response object, as Sail's API reference has them.
 type responseObject struct {
 	ID                string             `json:"id"`
 	Object            string             `json:"object"`
