@@ -7,8 +7,8 @@ import (
 // Chat Completions (OpenAI) and Messages (Anthropic) creates. Both run the
 // same job as a foreground response: the response object stored under the
 // chat/message id is what GET /v1/responses/{id} returns and what the
-// webhook carries (the project's decision: Sail documents no other body), while the create itself answers
-// in the endpoint's own shape.
+// webhook carries (the project's decision: Sail documents no other body),
+// while the create itself answers in the endpoint's own shape.
 
 func parseChatRequest(f fields) (common, *apiError) {
 	var c common
