@@ -74,7 +74,7 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	fl.BoolVar(&o.JSON, "json", false, "NDJSON on stdout: a ready line, then one line per delivery attempt")
 	fl.StringVar(&o.URLFile, "url-file", "", "write the base URL to this file once listening")
 	fl.DurationVar(&o.DeliveryTimeout, "delivery-timeout", emulator.DefaultDeliveryTimeout, "timeout of each webhook attempt")
-	fl.DurationVar(&o.Faults.Latency, "latency", 0, "time each response spends queued and in progress")
+	fl.DurationVar(&o.Faults.Latency, "latency", 0, "time each response spends pending, then again running (queued, in_progress)")
 	fl.StringVar(&o.Faults.Outcome, "outcome", "completed", "terminal status: completed, failed, incomplete or cancelled")
 	fl.BoolVar(&o.Faults.DropWebhook, "drop-webhook", false, "never send webhooks")
 	fl.BoolVar(&o.Faults.DuplicateWebhook, "duplicate-webhook", false, "send every webhook twice")

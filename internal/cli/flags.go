@@ -196,7 +196,7 @@ type emulatorFlags struct {
 func (e *emulatorFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&e.Enabled, "emulator", false, "run against an embedded Sail emulator on loopback (no API key needed)")
-	fl.DurationVar(&e.Latency, "emulator-latency", 0, "emulator: time spent queued and in progress each")
+	fl.DurationVar(&e.Latency, "emulator-latency", 0, "emulator: time spent pending, then again running (queued, in_progress)")
 	fl.StringVar(&e.Outcome, "emulator-outcome", "completed", "emulator: completed, failed, incomplete or cancelled")
 	fl.BoolVar(&e.DropWebhook, "emulator-drop-webhook", false, "emulator: never send the webhook")
 	fl.BoolVar(&e.DuplicateWebhook, "emulator-duplicate-webhook", false, "emulator: send the webhook twice")
