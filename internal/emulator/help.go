@@ -76,14 +76,14 @@ Lifecycle and webhooks:
   (with --status-names openai: "queued", then "in_progress"). A foreground
   create answers 200 when terminal. usage is always present, with
   input_tokens_details and output_tokens_details, zeros until the response
-  finishes. On every terminal status
-  (completed, failed, incomplete, cancelled) the response object is POSTed to
-  metadata.completion_webhook (absolute http/https URL; otherwise nothing is
-  sent) with Content-Type: application/json and, when metadata.webhook_token is
-  set, Authorization: Bearer <token>. The body is byte-identical to GET
-  /v1/responses/{id}. By default: one attempt plus up to 3 retries (at most 4
-  attempts; --max-attempts changes it) on a non-2xx answer, a network error or
-  a timeout (30s per attempt), 1s backoff doubling.
+  finishes. On every terminal status (completed, failed, incomplete,
+  cancelled) the response object is POSTed to metadata.completion_webhook
+  (absolute http/https URL; otherwise nothing is sent) with Content-Type:
+  application/json and, when metadata.webhook_token is set, Authorization:
+  Bearer <token>. The body is byte-identical to GET /v1/responses/{id}. By
+  default: one attempt plus up to 3 retries (at most 4 attempts;
+  --max-attempts changes it) on a non-2xx answer, a network error or a timeout
+  (30s per attempt), 1s backoff doubling.
   Redirects are not followed: a 3xx is a failed attempt. A failed webhook never
   changes the response.
 
