@@ -90,9 +90,10 @@ func checkContent(c json.RawMessage) error {
 
 // PromptMessages reports whether a prompt's text is a JSON array of
 // {role, content} messages, and decodes it. Text that is not a JSON array
-// of objects is an ordinary prompt (ok false); an array of objects that
-// is not a valid message list is an error, since it was clearly meant as
-// one.
+// of objects, or whose objects have no "role" at all, is an ordinary
+// prompt (ok false), so JSON data can still be sent as text; an array in
+// which some object has a role but that is not a valid message list is
+// an error, since it was clearly meant as one.
 func PromptMessages(prompt string) (msgs []Message, ok bool, err error) {
 	t := strings.TrimSpace(prompt)
 	if !strings.HasPrefix(t, "[") {
@@ -102,10 +103,17 @@ func PromptMessages(prompt string) (msgs []Message, ok bool, err error) {
 	if json.Unmarshal([]byte(t), &probe) != nil || len(probe) == 0 {
 		return nil, false, nil
 	}
+	roles := false
 	for _, p := range probe {
-		if p = bytes.TrimSpace(p); len(p) == 0 || p[0] != '{' {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(p, &obj) != nil {
 			return nil, false, nil
 		}
+		_, ok := obj["role"]
+		roles = roles || ok
+	}
+	if !roles {
+		return nil, false, nil // JSON data to ask about, not a conversation
 	}
 	msgs, err = DecodeMessages([]byte(t))
 	if err != nil {

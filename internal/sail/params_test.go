@@ -25,7 +25,9 @@ func TestPromptMessages(t *testing.T) {
 		{`[{"role":"user"}]`, true, 0, "content: missing"},
 		{`[{"role":"user","content":""}]`, true, 0, "content: empty"},
 		{`[{"role":"user","content":3}]`, true, 0, "want a string or an array"},
-		{`[{"content":"x"}]`, true, 0, "no role"},
+		{`[{"content":"x"}]`, false, 0, ""}, // data without roles: text
+		{`[{"role":"user","content":"x"},{"content":"y"}]`, true, 0, "messages[1]: no role"},
+		{`[{"role":"","content":"x"}]`, true, 0, "non-empty string"},
 		{`[{"role":"user","content":"x","extra":1}]`, true, 0, `unknown key "extra"`},
 	}
 	for _, c := range cases {
