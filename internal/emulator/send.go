@@ -53,7 +53,7 @@ func SamplePayload(s Sample, now time.Time) (id string, body []byte) {
 
 // DefaultSendAttempts is Send's attempt budget when none is given: the
 // emulator's own, 1 + up to 3 retries.
-const DefaultSendAttempts = 1 + DefaultMaxRetries
+const DefaultSendAttempts = DefaultMaxAttempts
 
 // SendOptions configure Send. Zero values take the emulator's defaults.
 type SendOptions struct {
@@ -69,13 +69,7 @@ type SendOptions struct {
 // and returns the attempts. Cancelling ctx stops between or during
 // attempts.
 func Send(ctx context.Context, o SendOptions, url, token, responseID string, body []byte) ([]Attempt, error) {
-	eo := Options{RetryBackoff: o.RetryBackoff, DeliveryTimeout: o.DeliveryTimeout, HTTPClient: o.HTTPClient, Log: o.Log}
-	switch {
-	case o.Attempts == 1:
-		eo.MaxRetries = -1 // none
-	case o.Attempts > 1:
-		eo.MaxRetries = o.Attempts - 1
-	}
+	eo := Options{MaxAttempts: max(o.Attempts, 0), RetryBackoff: o.RetryBackoff, DeliveryTimeout: o.DeliveryTimeout, HTTPClient: o.HTTPClient, Log: o.Log}
 	e, err := New(eo)
 	if err != nil {
 		return nil, err
