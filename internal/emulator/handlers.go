@@ -77,6 +77,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fl, notFound("unknown_url", "Invalid URL (%s %s): the emulator serves /v1/... and /_emulator/deliveries.", r.Method, p))
 		return
 	}
+	e.requests.Add(1)
 	keyHash, aerr := e.authenticate(r, fl)
 	if aerr != nil {
 		writeError(w, fl, aerr)
@@ -116,6 +117,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			writeBytes(w, fl, body, nil)
 		}
+	case p == "/v1/batches" || strings.HasPrefix(p, "/v1/batches/"):
+		e.serveBatches(w, r, keyHash)
 	case p == "/v1/chat/completions":
 		if allow(w, r, fl, http.MethodPost) {
 			e.createChat(w, r, keyHash)
