@@ -70,6 +70,7 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	fl.IntVar(&o.Faults.FailAttempts, "fail-attempts", 0, "the first N attempts of each webhook fail like a dropped connection")
 	fl.DurationVar(&o.Faults.WebhookDelay, "webhook-delay", 0, "wait before the first attempt")
 	fl.DurationVar(&o.Faults.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "first retry delay, doubling")
+	fl.BoolVar(&o.Faults.BatchWebhooks, "batch-webhooks", true, "requests of a batch (/v1/batches) fire their webhooks; false leaves them to polling")
 	registerCompletions(cmd, f)
 	return cmd
 }

@@ -185,6 +185,7 @@ type emulatorFlags struct {
 	FailAttempts     int
 	WebhookDelay     time.Duration
 	RetryBackoff     time.Duration
+	BatchWebhooks    bool
 }
 
 func (e *emulatorFlags) register(cmd *cobra.Command) {
@@ -198,17 +199,18 @@ func (e *emulatorFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&e.FailAttempts, "emulator-fail-attempts", 0, "emulator: the first N delivery attempts fail like a dropped connection")
 	fl.DurationVar(&e.WebhookDelay, "emulator-webhook-delay", 0, "emulator: wait this long before the first delivery attempt")
 	fl.DurationVar(&e.RetryBackoff, "emulator-retry-backoff", time.Second, "emulator: first retry delay, doubling")
+	fl.BoolVar(&e.BatchWebhooks, "emulator-batch-webhooks", true, "emulator: requests of a Sail batch fire their webhooks (false: only polling finds them)")
 }
 
 func (e *emulatorFlags) anyWebhookFault() bool {
-	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0
+	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0 || !e.BatchWebhooks
 }
 
 func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
 	return emulator.Options{
 		Latency: e.Latency, Outcome: e.Outcome, DropWebhook: e.DropWebhook, DuplicateWebhook: e.DuplicateWebhook,
 		WrongToken: e.WrongToken, FailAttempts: e.FailAttempts, WebhookDelay: e.WebhookDelay,
-		RetryBackoff: e.RetryBackoff, Log: log,
+		RetryBackoff: e.RetryBackoff, Log: log, NoBatchWebhooks: !e.BatchWebhooks,
 	}
 }
 

@@ -502,3 +502,28 @@ func (c *Client) attempt(ctx context.Context, k *call, method, u string, body fu
 	}
 	return raw, false, 0, nil
 }
+
+// ResponsesBody is the JSON body a responses create sends for req, as a
+// batch request's params: the same fields, checks and webhook metadata as
+// Create, without background (every batch request runs in the background).
+func ResponsesBody(req CreateRequest) (json.RawMessage, error) {
+	req.Endpoint = Responses
+	req.Background = false
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(responseParams(req))
+	if err != nil {
+		return nil, fmt.Errorf("encode the request: %w", err)
+	}
+	if req.CompletionWindow == "" {
+		return b, nil
+	}
+	// Sent where Create sends it (openaiCreateOptions).
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encode the request: %w", err)
+	}
+	m["completion_window"], _ = json.Marshal(req.CompletionWindow)
+	return json.Marshal(m)
+}
