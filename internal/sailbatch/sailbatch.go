@@ -124,8 +124,16 @@ func Run(ctx context.Context, r *batch.Reader, bo batch.Options, o Options) (bat
 
 type fetchJob struct {
 	it    *item
-	d     *event.Delivery // the delivery to compare; nil: the webhook never came
+	d     *delivery // the delivery to compare; nil: the webhook never came
 	batch string
+}
+
+// delivery is what verifying a delivery needs: a Delivery also carries
+// headers and more, and thousands can wait for a GET at once.
+type delivery struct {
+	verdict    string
+	receivedAt time.Time
+	body       []byte
 }
 
 type loop struct {
@@ -243,6 +251,7 @@ func (m *loop) run(ctx context.Context, r *batch.Reader) (batch.Summary, Paths, 
 			}
 		case dv := <-m.deliv:
 			if dv.it.batchID == "" {
+				dv.d.Headers = nil
 				dv.it.early = append(dv.it.early, dv.d)
 				continue
 			}
@@ -358,7 +367,7 @@ func (m *loop) onDelivery(it *item, d event.Delivery, q []fetchJob) []fetchJob {
 		}
 	}
 	it.settled = true
-	return append(q, fetchJob{it: it, d: &d, batch: it.batchID})
+	return append(q, fetchJob{it: it, d: &delivery{verdict: d.Verdict, receivedAt: d.ReceivedAt, body: d.Body}, batch: it.batchID})
 }
 
 // poll reads request_status of every batch with items left; items it
@@ -419,7 +428,7 @@ func (m *loop) fetch(ctx context.Context, j fetchJob) fetched {
 	if err != nil {
 		res.ExitCode, res.Error = exitcode.Of(err), fmt.Sprintf("fetch the result of %s in batch %s: %v", it.customID, j.batch, err)
 		if j.d != nil {
-			res.Verdict = j.d.Verdict
+			res.Verdict = j.d.verdict
 		} else if m.bo.Webhook {
 			res.Verdict = "not_delivered"
 		}
@@ -439,29 +448,29 @@ func (m *loop) fetch(ctx context.Context, j fetchJob) fetched {
 		return fetched{it: it, res: res, via: "poll"}
 	}
 	d := j.d
-	res.Verdict = d.Verdict
-	if d.Verdict == event.VerdictMismatch || d.Verdict == event.VerdictMissing {
+	res.Verdict = d.verdict
+	if d.verdict == event.VerdictMismatch || d.verdict == event.VerdictMissing {
 		what := "the wrong bearer token"
-		if d.Verdict == event.VerdictMissing {
+		if d.verdict == event.VerdictMissing {
 			what = "no bearer token"
 		}
 		res.ExitCode = exitcode.Verify
 		res.Error = fmt.Sprintf("webhook verification failed: the delivery carried %s (answered 401)", what)
 		return fetched{it: it, res: res, via: "webhook"}
 	}
-	info, err := payload.Inspect(d.Body)
+	info, err := payload.Inspect(d.body)
 	if err != nil {
 		res.ExitCode, res.Error = exitcode.Verify, fmt.Sprintf("webhook payload: %v", err)
 		return fetched{it: it, res: res, via: "webhook"}
 	}
 	res.Status, res.OutputText = info.Status, info.OutputText
-	matches, _, err := payload.Compare(d.Body, got.Raw)
+	matches, _, err := payload.Compare(d.body, got.Raw)
 	if err != nil {
 		res.ExitCode, res.Error = exitcode.Verify, fmt.Sprintf("compare webhook payload with the batch result: %v", err)
 		return fetched{it: it, res: res, via: "webhook"}
 	}
 	res.WebhookMatchesGet = &matches
-	ms := max(d.ReceivedAt.Sub(it.createdAt).Milliseconds(), 0)
+	ms := max(d.receivedAt.Sub(it.createdAt).Milliseconds(), 0)
 	res.CreateToWebhookMS = &ms
 	switch {
 	case !matches:

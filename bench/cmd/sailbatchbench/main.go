@@ -161,10 +161,9 @@ func measure(tmp, bin, items string, n int, mode string, conc int) (result, erro
 	out := filepath.Join(tmp, "results-"+mode+".jsonl")
 	rss := filepath.Join(tmp, "rss")
 	args := []string{"-f", "%M", "-o", rss, "--", bin, "run", "--webhook", "-f", items, "-o", out, "--no-history"}
+	args = append(args, "--concurrency", strconv.Itoa(conc))
 	if mode == "sail-batch" {
 		args = append(args, "--sail-batch")
-	} else {
-		args = append(args, "--concurrency", strconv.Itoa(conc))
 	}
 	cmd := exec.CommandContext(ctx, "/usr/bin/time", args...)
 	cmd.Env = append(env(tmp), "SAIL_API_URL="+base, "SAIL_API_KEY=bench")
@@ -225,7 +224,7 @@ func report(rs []result, conc int, start time.Time, load0, load1 string) string 
 	_ = host
 	fmt.Fprintf(&b, "Measured %s on %d CPUs, %s; load average %s at the start, %s at the end. Command: `go run ./bench/cmd/sailbatchbench -update BENCHMARKS.md` (took %s).\n\n",
 		start.UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), load0, load1, time.Since(start).Round(time.Second))
-	fmt.Fprintf(&b, "Both modes against a `sail emulator` process (latency 0, webhooks on), `sail run --webhook -f items.jsonl -o results.jsonl --no-history`; per item with `--concurrency %d`, Sail batches with `--sail-batch`. items/s = verified items ÷ wall time of the process. API requests as the emulator counted them.\n\n", conc)
+	fmt.Fprintf(&b, "Both modes against a `sail emulator` process (latency 0, webhooks on), `sail run --webhook -f items.jsonl -o results.jsonl --no-history`; both with `--concurrency %d` (creates in flight per item; result GETs in flight with `--sail-batch`). items/s = verified items ÷ wall time of the process. API requests as the emulator counted them.\n\n", conc)
 	b.WriteString("| mode | items | verified | exit | wall s | items/s | peak RSS MiB | creates (responses) | batch creates | API requests, all |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %.0f | %.1f | %d | %d | %d |\n", r.Mode, r.Items, r.Verified, r.Exit, r.Wall.Seconds(), r.itemsPerSec(), float64(r.RSSKiB)/1024, r.Stats.Created, r.Stats.Batches, r.Stats.APIRequests)
