@@ -178,6 +178,39 @@ func fileRequests(path string, defaults sail.CreateRequest) func(func(sail.Batch
 	}
 }
 
+// completeBatchIDs offers the newest batch ids (one page of
+// GET /v1/batches) for commands that take a BATCH_ID.
+func completeBatchIDs(f *Factory, api *apiFlags) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, _, err := api.client(f, cmd)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+		defer cancel()
+		bs, err := c.ListBatches(ctx, sail.BatchListParams{Limit: 50})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, b := range bs {
+			// Ids and labels come from the server: only plain ones are offered.
+			if safeText(b.ID) != b.ID || strings.ContainsAny(b.ID, "\t ") {
+				continue
+			}
+			d := time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
+			if b.Label != "" && safeText(b.Label) == b.Label {
+				d = b.Label + ", " + d
+			}
+			out = append(out, b.ID+"\t"+d)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // statusCounts counts request_status by status, in Sail's spelling.
 func statusCounts(b *sail.Batch) (order []string, counts map[string]int) {
 	counts = map[string]int{}
@@ -230,6 +263,7 @@ status.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
 	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
 	return cmd
 }
 
@@ -343,6 +377,7 @@ cancelled or incomplete; 124 --timeout elapsed; 130 interrupted.`,
 	cmd.Flags().DurationVar(&timeout, "timeout", 24*time.Hour, "give up after this long (exit 124)")
 	cmd.Flags().DurationVar(&interval, "poll-interval", 5*time.Second, "time between polls")
 	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
 	return cmd
 }
 
@@ -461,6 +496,7 @@ could not be fetched (the others are still written).`,
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the lines to this file instead of stdout")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "results fetched at once")
 	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
 	return cmd
 }
 
