@@ -366,5 +366,6 @@ func ItemRequest(it Item, defaults sail.CreateRequest) sail.CreateRequest {
 		}
 		req.Metadata = md
 	}
+	it.ApplyParams(&req)
 	return req
 }

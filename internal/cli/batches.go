@@ -21,6 +21,7 @@ import (
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
 )
 
 // NewCmdBatches groups the commands of Sail's Batches API.
@@ -401,9 +402,9 @@ func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, inter
 		if last != nil {
 			done, failed := 0, 0
 			for _, s := range last.RequestStatus {
-				if sail.IsTerminal(s) {
+				if status.IsTerminal(s) {
 					done++
-					if sail.NormalizeStatus(s) != sail.StatusCompleted {
+					if status.Normalize(s) != sail.StatusCompleted {
 						failed++
 					}
 				}
@@ -522,7 +523,7 @@ func writeBatchResults(ctx context.Context, c *sail.Client, b *sail.Batch, out i
 				return
 			}
 			go func(id string) {
-				line := batchResultLine{CustomID: id, Status: sail.NormalizeStatus(b.RequestStatus[id])}
+				line := batchResultLine{CustomID: id, Status: status.Normalize(b.RequestStatus[id])}
 				r, err := c.BatchResult(ctx, b.ID, id)
 				if err != nil {
 					line.Error = err.Error()

@@ -516,14 +516,22 @@ func ResponsesBody(req CreateRequest) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode the request: %w", err)
 	}
-	if req.CompletionWindow == "" {
+	extra := req.extraBody()
+	if len(extra) == 0 {
 		return b, nil
 	}
-	// Sent where Create sends it (openaiCreateOptions).
+	// The fields Create sets on the body beside the SDK's params
+	// (openaiCreateOptions), set the same way here.
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("encode the request: %w", err)
 	}
-	m["completion_window"], _ = json.Marshal(req.CompletionWindow)
+	for _, f := range extra {
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", f.key, err)
+		}
+		m[f.key] = v
+	}
 	return json.Marshal(m)
 }

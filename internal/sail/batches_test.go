@@ -15,6 +15,8 @@ import (
 
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/sailspec"
+	"github.com/sailresearch/sail/internal/status"
 )
 
 // requestsOf yields n requests "c0".."c{n-1}" asking "What is i+i?".
@@ -40,7 +42,7 @@ func waitBatchDone(t *testing.T, c *Client, id string) *Batch {
 		}
 		done := true
 		for _, s := range b.RequestStatus {
-			if !IsTerminal(s) {
+			if !status.IsTerminal(s) {
 				done = false
 			}
 		}
@@ -328,5 +330,41 @@ func TestBatchBodyShape(t *testing.T) {
 	}
 	if got.Endpoint != "/v1/responses" || got.Label != "l" || len(got.Requests) != 1000 || got.Requests[999].CustomID != "c999" {
 		t.Fatalf("body: endpoint %q label %q %d requests", got.Endpoint, got.Label, len(got.Requests))
+	}
+}
+
+// A batch request's params are a responses create body the reference
+// accepts, with every parameter a batch line can carry, and completion_window
+// in metadata.
+func TestResponsesBodyMatchesReference(t *testing.T) {
+	temp, topP := 0.3, 0.9
+	strict := true
+	body, err := ResponsesBody(CreateRequest{
+		Model: "moonshotai/Kimi-K2.5", Input: "What is 2+2?", Instructions: "Be brief.",
+		MaxOutputTokens: 64, Temperature: &temp, TopP: &topP, ReasoningEffort: "low",
+		JSONSchema:     &JSONSchema{Name: "answer", Schema: json.RawMessage(`{"type":"object"}`), Strict: &strict},
+		PromptCacheKey: "evals", User: "ci", CompletionWindow: "flex",
+		Metadata: map[string]string{"suite": "nightly"}, WebhookURL: "https://x.example/h/1", WebhookToken: "tok-123456",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer k")
+	h.Set("Content-Type", "application/json")
+	if errs := sailspec.CheckCreateRequest(sailspec.PathResponses, h, body); len(errs) > 0 {
+		t.Fatalf("params depart from the reference: %v\n%s", errs, body)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := got["metadata"].(map[string]any)
+	if got["temperature"] != 0.3 || got["background"] != nil || md["completion_webhook"] != "https://x.example/h/1" ||
+		md["webhook_token"] != "tok-123456" || md["completion_window"] != "flex" || got["text"] == nil || got["reasoning"] == nil {
+		t.Fatalf("params: %s", body)
+	}
+	if _, err := ResponsesBody(CreateRequest{Input: "no model"}); exitcode.Of(err) != exitcode.Usage {
+		t.Fatalf("no model: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/run"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -403,8 +404,8 @@ func (m *loop) poll(ctx context.Context, q []fetchJob) []fetchJob {
 			if it == nil || it.batchID != id {
 				continue
 			}
-			it.status = sail.NormalizeStatus(st)
-			if !sail.IsTerminal(st) || it.settled || !it.graceAt.IsZero() {
+			it.status = status.Normalize(st)
+			if !status.IsTerminal(st) || it.settled || !it.graceAt.IsZero() {
 				continue
 			}
 			if !m.bo.Webhook {
@@ -484,10 +485,10 @@ func (m *loop) fetch(ctx context.Context, j fetchJob) fetched {
 	return fetched{it: it, res: res, via: "webhook"}
 }
 
-func statusError(id, status string) error {
-	switch sail.NormalizeStatus(status) {
+func statusError(id, st string) error {
+	switch status.Normalize(st) {
 	case sail.StatusFailed, sail.StatusCancelled, sail.StatusIncomplete:
-		return exitcode.New(exitcode.ResponseFailed, "response %s ended %s", id, status)
+		return exitcode.New(exitcode.ResponseFailed, "response %s ended %s", id, st)
 	}
 	return nil
 }
