@@ -21,6 +21,7 @@ import (
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/run"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 	"github.com/sailresearch/sail/ui"
@@ -264,6 +265,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 
 	apiURL := o.APIURL
 	apiKey := cfg.Get("api_key")
+	var viewStore *store.Store // the history the view loads bodies from; nil without one
 	if o.Emu.Enabled {
 		// Not bound to ctx: on Ctrl-C the emulator must outlive the run long
 		// enough to answer --cancel-on-interrupt; the defer stops it.
@@ -311,6 +313,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		if err != nil {
 			return reportEarly(sink, err)
 		}
+		viewStore = st
 		recvSink := sink
 		if isBatch {
 			// Each item reports its own deliveries (EmitDeliveries).
@@ -350,6 +353,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		prog = ui.Start(uiCtx, ui.Options{
 			Mode: ui.ModeRun, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
 			ExitOnComplete: o.ExitOnComplete, NoColor: f.IO.ColorDisabled, Now: f.Now,
+			MaxRows: max(o.Store.Keep, 1), Load: viewLoader(viewStore),
 		})
 		human.set(prog)
 	}

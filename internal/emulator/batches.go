@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
 // Sail's documented limits of one batch.
@@ -88,26 +90,26 @@ func (e *Emulator) serveBatches(w http.ResponseWriter, r *http.Request, keyHash 
 			e.listBatches(w, r)
 		default:
 			w.Header().Set("Allow", "GET, POST")
-			writeError(w, flavourOpenAI, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error",
+			writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error",
 				message: fmt.Sprintf("Method %s is not allowed on /v1/batches; use GET or POST.", r.Method)})
 		}
 		return
 	}
-	if !allow(w, r, flavourOpenAI, http.MethodGet) {
+	if !allow(w, r, http.MethodGet) {
 		return
 	}
 	idPart, cidPart, hasCID := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
 	id, err1 := url.PathUnescape(idPart)
 	cid, err2 := url.PathUnescape(cidPart)
 	if err1 != nil || err2 != nil || id == "" || (hasCID && cid == "") {
-		writeError(w, flavourOpenAI, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, r.URL.Path))
+		writeError(w, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, r.URL.Path))
 		return
 	}
 	e.mu.Lock()
 	b := e.batches.byID[id]
 	if b == nil {
 		e.mu.Unlock()
-		writeError(w, flavourOpenAI, notFound("", "No batch found with id '%s'.", id))
+		writeError(w, notFound("", "No batch found with id '%s'.", id))
 		return
 	}
 	if hasCID {
@@ -118,10 +120,10 @@ func (e *Emulator) serveBatches(w http.ResponseWriter, r *http.Request, keyHash 
 		}
 		e.mu.Unlock()
 		if j == nil {
-			writeError(w, flavourOpenAI, notFound("", "No request with custom_id '%s' in batch '%s'.", cid, id))
+			writeError(w, notFound("", "No request with custom_id '%s' in batch '%s'.", cid, id))
 			return
 		}
-		writeBytes(w, flavourOpenAI, snap, nil)
+		writeBytes(w, snap, nil)
 		return
 	}
 	obj := e.batchObjectLocked(b, true)
@@ -167,9 +169,9 @@ type batchBody struct {
 }
 
 func (e *Emulator) createBatch(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	idemKey, aerr := idempotencyKey(r)
+	idemKey, aerr := batchIdempotencyKey(r)
 	if aerr != nil {
-		writeError(w, flavourOpenAI, aerr)
+		writeError(w, aerr)
 		return
 	}
 	// The body is decoded as it arrives rather than read whole first; its
@@ -181,25 +183,36 @@ func (e *Emulator) createBatch(w http.ResponseWriter, r *http.Request, keyHash [
 	if err := dec.Decode(&body); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, flavourOpenAI, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error",
+			writeError(w, &apiError{status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error",
 				message: fmt.Sprintf("Batch body larger than %d bytes (256 MB); split it into several batches.", maxBatchBody)})
 			return
 		}
-		writeError(w, flavourOpenAI, invalid("", "We could not parse the JSON body of your request. The body must be a JSON object; check it and send it again."))
+		writeError(w, invalid("", "We could not parse the JSON body of your request. The body must be a JSON object; check it and send it again."))
 		return
 	}
 	_, _ = io.Copy(h, lr) // trailing space belongs to the hash too
 	b, aerr := e.buildBatch(body)
 	if aerr != nil {
-		writeError(w, flavourOpenAI, aerr)
+		writeError(w, aerr)
 		return
 	}
 	obj, aerr := e.admitBatch(b, idemKey, keyHash, sumOf(h))
 	if aerr != nil {
-		writeError(w, flavourOpenAI, aerr)
+		writeError(w, aerr)
 		return
 	}
 	writeJSON(w, obj)
+}
+
+// batchIdempotencyKey validates Idempotency-Key on POST /v1/batches.
+func batchIdempotencyKey(r *http.Request) (string, *apiError) {
+	h := sailspec.IdempotencyHeader(sailspec.PathBatches)
+	k := r.Header.Get(h)
+	if len(k) > sailspec.MaxIdempotencyKey {
+		return "", invalidCode(h, sailspec.IdempotencyErrorCode,
+			"%s is %d characters long; the maximum is %d.", h, len(k), sailspec.MaxIdempotencyKey)
+	}
+	return k, nil
 }
 
 func sumOf(h hash.Hash) (s [32]byte) {
@@ -421,7 +434,7 @@ func (e *Emulator) listBatches(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxBatchListLimit {
-			writeError(w, flavourOpenAI, invalidCode("limit", "invalid_value", "Invalid 'limit': %q. Expected an integer from 1 to %d.", v, maxBatchListLimit))
+			writeError(w, invalidCode("limit", "invalid_value", "Invalid 'limit': %q. Expected an integer from 1 to %d.", v, maxBatchListLimit))
 			return
 		}
 		limit = n
@@ -430,7 +443,7 @@ func (e *Emulator) listBatches(w http.ResponseWriter, r *http.Request) {
 	page, aerr := e.batchPageLocked(q, limit)
 	e.mu.Unlock()
 	if aerr != nil {
-		writeError(w, flavourOpenAI, aerr)
+		writeError(w, aerr)
 		return
 	}
 	writeJSON(w, page)
