@@ -272,9 +272,12 @@ func (e *Emulator) buildBatch(body batchBody) (*batch, *apiError) {
 		if stream, aerr := f.boolean("stream"); aerr != nil || stream {
 			return nil, invalidCode(param+".params.stream", "unsupported_value", "Invalid '%s.params.stream': a batch request cannot stream.", param)
 		}
+		// Every batch request runs in the background (so flex is allowed).
+		if isNull(f["background"]) {
+			f["background"] = json.RawMessage("true")
+		}
 		c, aerr := parseResponsesRequest(f)
 		if aerr == nil {
-			// Every batch request runs in the background.
 			c.background = true
 			var j *job
 			j, aerr = e.prepare(epResponses, c)
