@@ -80,7 +80,7 @@ print the JSON the API answered. --webhook-url and --webhook-token go into
 metadata.completion_webhook and metadata.webhook_token. Every create carries
 a fresh Idempotency-Key, so a retried request never starts a second job.`,
 		Example: `  sail responses create --background "What is 2+2?"
-  sail responses create --background --webhook-url http://127.0.0.1:8765/sail --webhook-token s3cret "hi"
+  sail responses create --background --webhook-url http://127.0.0.1:8765/sail --webhook-token s3cret-webhook-token-0123 "hi"
   sail responses create --endpoint messages --metadata team=evals @prompt.txt
   echo "hi" | sail responses create -`,
 		Args: usageArgs(cobra.ExactArgs(1)),
