@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -140,6 +141,24 @@ func writeData(f *Factory, data []byte) error {
 	}
 	_, err := f.IO.Out.Write(data)
 	return err
+}
+
+// dataWriter is stdout for a stream of data (NDJSON events), sanitised
+// like writeData when it is a terminal.
+func dataWriter(f *Factory) io.Writer {
+	if !f.IO.StdoutTTY {
+		return f.IO.Out
+	}
+	return sanitizingWriter{f.IO.Out}
+}
+
+type sanitizingWriter struct{ w io.Writer }
+
+func (s sanitizingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, sanitizeLines(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // sanitizeLines sanitises each line of s, keeping the line breaks.

@@ -173,7 +173,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	// why listen never started; people read them from Execute on stderr.
 	early := event.Sink(event.Discard)
 	if o.JSON || !f.IO.StdoutTTY {
-		nd := render.NewNDJSON(f.IO.Out, f.Now)
+		nd := render.NewNDJSON(dataWriter(f), f.Now)
 		sinks = append(sinks, nd)
 		early = nd
 	} else if !useTUI {

@@ -218,7 +218,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	var ndjson *render.NDJSON
 	stream := event.Sink(event.Discard)
 	if output == "events" && !isBatch {
-		ndjson = render.NewNDJSON(f.IO.Out, f.Now)
+		ndjson = render.NewNDJSON(dataWriter(f), f.Now)
 		stream = ndjson
 	}
 	// People see the run on stderr once it starts; errors before that are

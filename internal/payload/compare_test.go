@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sailresearch/sail/internal/event"
 )
 
 func TestCompareEqual(t *testing.T) {
@@ -165,5 +167,31 @@ func BenchmarkCompare(b *testing.B) {
 		if eq, _, err := Compare(webhook, get); err != nil || !eq {
 			b.Fatal(eq, err)
 		}
+	}
+}
+
+func TestDiffValues(t *testing.T) {
+	webhook := []byte(`{"id":"r","status":"completed","output":[{"text":"a"}],"metadata":{"webhook_token":"` + tok + `"},"extra": { "k" : [1, 2] }}`)
+	get := []byte(`{"id":"r","status":"in_progress","output":[{"text":"` + tok + `"}],"metadata":{"webhook_token":"` + tok + `","n":1}}`)
+	c, err := Diff(webhook, get, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []event.Difference{
+		{Path: "extra", Webhook: `{"k":[1,2]}`},
+		{Path: "metadata.n", Get: "1"},
+		{Path: "output[0].text", Webhook: `"a"`, Get: `"` + Mask + `"`},
+		{Path: "status", Webhook: `"completed"`, Get: `"in_progress"`},
+	}
+	if c.Equal || !reflect.DeepEqual(c.Diffs, want) || len(c.Paths) != len(want) {
+		t.Fatalf("Diff = %+v\nwant %+v", c, want)
+	}
+	if bytes.Contains(webhook, []byte(Mask)) || bytes.Contains(get, []byte(Mask)) {
+		t.Error("Diff redacted its arguments in place")
+	}
+	long := []byte(`{"t":"` + strings.Repeat("x", 5000) + `"}`)
+	c, _ = Diff(long, []byte(`{"t":"y"}`), "")
+	if w := c.Diffs[0].Webhook; len(w) > 1024 || !strings.HasSuffix(w, "…") {
+		t.Errorf("long value not cut: %d bytes", len(w))
 	}
 }

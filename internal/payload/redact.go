@@ -430,16 +430,19 @@ func RedactURL(raw string) string {
 		}
 		return raw
 	}
-	hadUser := u.User != nil
+	hadUser, changed := u.User != nil, u.User != nil
 	u.User = nil
 	if u.RawQuery != "" {
 		params := strings.Split(u.RawQuery, "&")
 		for i, p := range params {
 			if k, _, ok := strings.Cut(p, "="); ok && (sensitivity(k) != public || strings.Contains(strings.ToLower(k), "sig")) {
-				params[i] = k + "=" + Mask
+				params[i], changed = k+"="+Mask, true
 			}
 		}
 		u.RawQuery = strings.Join(params, "&")
+	}
+	if !changed {
+		return raw
 	}
 	s := u.String()
 	if hadUser {

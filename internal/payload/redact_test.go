@@ -3,6 +3,7 @@ package payload
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -350,5 +351,69 @@ func TestPrepareShortcut(t *testing.T) {
 	}
 	if _, out, err := Prepare([]byte(`[`+tok+`]`), tok, 0); err == nil || bytes.Contains(out, []byte(tok)) {
 		t.Fatalf("invalid body: %v %s", err, out)
+	}
+}
+
+func TestRedactHeadersToken(t *testing.T) {
+	h := http.Header{
+		"User-Agent":   {"agent/" + tok},
+		"X-Signature":  {tok},
+		"Content-Type": {"application/json; sig=" + tok},
+		"X-Encoded":    {"a%5F" + strings.ReplaceAll(tok, "_", "%5F")},
+		"X-" + tok:     {"v"},
+		"Accept":       {"*/*"},
+	}
+	got := RedactHeaders(h, tok, "")
+	for name, v := range got {
+		if strings.Contains(name+v, tok) || strings.Contains(name+v, "SECRET") {
+			t.Errorf("%s: %s keeps the token", name, v)
+		}
+	}
+	if got["User-Agent"] != "agent/"+Mask || got["Accept"] != "*/*" || got["X-Encoded"] != Mask {
+		t.Errorf("RedactHeaders = %v", got)
+	}
+	// A token below the floor is not searched for: it would mask words.
+	if got := RedactHeaders(http.Header{"Accept": {"json"}}, "json"); got["Accept"] != "json" {
+		t.Errorf("short token masked: %v", got)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://user:pass@127.0.0.1:3000/hook", "http://" + Mask + "@127.0.0.1:3000/hook"},
+		{"https://tok@example.com/a?x=1&token=abc&sig=def#f", "https://" + Mask + "@example.com/a?x=1&token=" + Mask + "&sig=" + Mask + "#f"},
+		{"http://localhost:3000/webhooks/sail", "http://localhost:3000/webhooks/sail"},
+		{"http://user:pa ss@[bad/x", "http://" + Mask + "@[bad/x"},
+		{"not a url", "not a url"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestPrepareInfoFromRedactedBody: the token in any field the receiver
+// derives from a delivery is masked there too; HasToken still says
+// whether the sender put one in metadata.
+func TestPrepareInfoFromRedactedBody(t *testing.T) {
+	body := `{"id":"resp_` + tok + `","object":"response","status":"` + tok + `","model":"m\u0020` + tok +
+		`","metadata":{"webhook_token":"` + tok + `","completion_webhook":"https://h/` + tok + `"},` +
+		`"output":[{"type":"message","content":[{"type":"output_text","text":"` + strings.Repeat("ab ", 30) + `\u0074ok_SECRET_0123456789abcdef"}]}]}`
+	info, out, err := Prepare([]byte(body), tok, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + Mask, Object: "response", Status: Mask, Model: "m " + Mask,
+		OutputText: strings.Repeat("ab ", 16) + "ab", WebhookURL: "https://h/" + Mask, HasToken: true}) {
+		t.Errorf("info %+v", info)
+	}
+	if bytes.Contains(out, []byte("SECRET")) {
+		t.Errorf("body keeps the token: %s", out)
+	}
+	// The excerpt is cut from the redacted text, never from the token.
+	info, _, _ = Prepare([]byte(body), tok, 100)
+	if !strings.HasSuffix(info.OutputText, Mask) {
+		t.Errorf("OutputText %q", info.OutputText)
 	}
 }
