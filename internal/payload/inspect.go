@@ -115,11 +115,11 @@ type part struct {
 }
 
 type usageFields struct {
-	Input      count  `json:"input_tokens"`
-	Output     count  `json:"output_tokens"`
-	Total      count  `json:"total_tokens"`
-	Prompt     count  `json:"prompt_tokens"`
-	Completion count  `json:"completion_tokens"`
+	Input      count `json:"input_tokens"`
+	Output     count `json:"output_tokens"`
+	Total      count `json:"total_tokens"`
+	Prompt     count `json:"prompt_tokens"`
+	Completion count `json:"completion_tokens"`
 }
 
 // str is the span of a string value (quotes included); zero otherwise.
