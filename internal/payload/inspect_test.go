@@ -158,7 +158,7 @@ func TestScannerMatchesEncodingJSON(t *testing.T) {
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	}
 	for _, in := range inputs {
-		err := valid([]byte(in))
+		_, err := document([]byte(in))
 		if got, want := err == nil, json.Valid([]byte(in)); got != want {
 			t.Errorf("valid(%.40q) = %v, encoding/json says %v (err %v)", in, got, want, err)
 		}
@@ -170,7 +170,7 @@ func FuzzScanner(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		err := valid(b)
+		_, err := document(b)
 		if got, want := err == nil, json.Valid(b); got != want {
 			t.Fatalf("valid(%q) = %v, encoding/json says %v (err %v)", b, got, want, err)
 		}

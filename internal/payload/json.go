@@ -117,16 +117,6 @@ func (r *reader) fail(err error) error {
 	return &SyntaxError{Offset: int(r.dec.InputOffset()), Msg: err.Error()}
 }
 
-// valid checks that b holds exactly one JSON value.
-func valid(b []byte) error {
-	r := open(b)
-	defer r.close()
-	if err := r.skip(); err != nil {
-		return err
-	}
-	return r.end()
-}
-
 // name returns an object name for a switch: the raw content when it
 // holds no escape (no allocation), else the decoded name.
 func name(lit []byte) []byte {
