@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/sailresearch/sail/internal/event"
@@ -73,140 +72,24 @@ var kinds = map[jsontext.Kind]string{'[': "array", '"': "string", 't': "boolean"
 
 type span struct{ s, e int }
 
-// The shapes sail reads, decoded by json (v2) straight from the decoder
-// over the body: the str, list, object and count types record spans and
-// skip values of an unexpected kind instead of failing, and a later
-// duplicate member replaces an earlier one, as in encoding/json.
-type shape struct {
-	ID         str                 `json:"id"`
-	Object     str                 `json:"object"`
-	Type       str                 `json:"type"`
-	Status     str                 `json:"status"`
-	Model      str                 `json:"model"`
-	StopReason str                 `json:"stop_reason"`
-	OutputText str                 `json:"output_text"`
-	Metadata   object[metadata]    `json:"metadata"`
-	Output     list[outputItem]    `json:"output"`
-	Choices    list[choice]        `json:"choices"`
-	Content    list[part]          `json:"content"`
-	Usage      object[usageFields] `json:"usage"`
-}
+type inspector struct {
+	r *reader
+	b []byte
 
-type metadata struct {
-	CompletionWebhook str    `json:"completion_webhook"`
-	WebhookToken      tokens `json:"webhook_token"`
-}
+	id, object, typ, status, model, stopReason, finishReason span
+	outputTextField, webhookURL                              span
+	hasToken                                                 bool
+	tokenSpans                                               []span // every root metadata.webhook_token value
 
-type outputItem struct {
-	Type    str        `json:"type"`
-	Content list[part] `json:"content"`
-}
-
-type choice struct {
-	FinishReason str `json:"finish_reason"`
-	Message      struct {
-		Content content `json:"content"`
-	} `json:"message"`
-}
-
-type part struct {
-	Type str `json:"type"`
-	Text str `json:"text"`
+	output      []span // output[].content[] output_text texts
+	choiceText  []span
+	contentText []span // Anthropic content[] text
+	usage       *usageFields
 }
 
 type usageFields struct {
-	Input      count `json:"input_tokens"`
-	Output     count `json:"output_tokens"`
-	Total      count `json:"total_tokens"`
-	Prompt     count `json:"prompt_tokens"`
-	Completion count `json:"completion_tokens"`
-}
-
-// str is the span of a string value (quotes included); zero otherwise.
-type str span
-
-func (s *str) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*s = str{}
-	if d.PeekKind() != '"' {
-		return d.SkipValue()
-	}
-	v, err := d.ReadValue()
-	e := int(d.InputOffset())
-	*s = str{e - len(v), e}
-	return err
-}
-
-// list is an array; any other kind is skipped and reads as empty.
-type list[T any] []object[T]
-
-func (l *list[T]) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*l = nil
-	if d.PeekKind() != '[' {
-		return d.SkipValue()
-	}
-	return json.UnmarshalDecode(d, (*[]object[T])(l))
-}
-
-// object is an object; any other kind is skipped and reads as absent.
-type object[T any] struct {
-	v  T
-	ok bool
-}
-
-func (o *object[T]) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	if d.PeekKind() != '{' {
-		*o = object[T]{}
-		return d.SkipValue()
-	}
-	o.ok = true
-	return json.UnmarshalDecode(d, &o.v)
-}
-
-// count is a token count: an integer, or a number that truncates to one;
-// set even when the value is of another kind.
-type count struct {
-	n   int64
-	set bool
-}
-
-func (c *count) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	v, err := d.ReadValue()
-	*c = count{parseCount(v), true}
-	return err
-}
-
-// content is a chat message's content: a string or an array of parts.
-type content struct {
-	text  str
-	parts list[part]
-}
-
-func (c *content) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*c = content{}
-	if d.PeekKind() == '"' {
-		return c.text.UnmarshalJSONFrom(d)
-	}
-	return c.parts.UnmarshalJSONFrom(d)
-}
-
-// tokens collects the span of every metadata.webhook_token value, of any
-// kind, duplicates included: all of them are masked.
-type tokens struct {
-	spans []span
-	has   bool // the last one is neither null nor ""
-}
-
-func (t *tokens) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	v, err := d.ReadValue()
-	e := int(d.InputOffset())
-	t.spans = append(t.spans, span{e - len(v), e})
-	t.has = string(v) != "null" && string(v) != `""`
-	return err
-}
-
-type inspector struct {
-	b []byte
-	shape
+	input, output, total, prompt, completion int64
+	hasTotal                                 bool
 }
 
 // inspect walks the body once, validating it on the way.
@@ -222,14 +105,213 @@ func inspect(body []byte) (*inspector, error) {
 		}
 		return nil, &NotObjectError{Kind: kinds[k]}
 	}
-	in := &inspector{b: body}
-	if err := json.UnmarshalDecode(&r.dec, &in.shape); err != nil {
-		return nil, r.fail(err)
+	in := &inspector{r: r, b: body}
+	if err := in.members(in.top); err != nil {
+		return nil, err
 	}
 	if err := r.end(); err != nil {
 		return nil, err
 	}
+	in.r = nil
 	return in, nil
+}
+
+// object reads the object that comes next, calling fn with each member's
+// name; fn must consume the value. Anything else is skipped.
+func (in *inspector) members(fn func(name []byte) error) error {
+	if in.r.dec.PeekKind() != '{' {
+		return in.r.skip()
+	}
+	if err := in.r.token(); err != nil {
+		return err
+	}
+	for {
+		if more, err := in.r.more('}'); !more || err != nil {
+			return err
+		}
+		k, _, err := in.r.value()
+		if err != nil {
+			return err
+		}
+		if err := fn(name(k)); err != nil {
+			return err
+		}
+	}
+}
+
+// array reads the array that comes next, calling fn for each element
+// (fn must consume it). Anything else is skipped.
+func (in *inspector) array(fn func(i int) error) error {
+	if in.r.dec.PeekKind() != '[' {
+		return in.r.skip()
+	}
+	if err := in.r.token(); err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		if more, err := in.r.more(']'); !more || err != nil {
+			return err
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+}
+
+// str records the span of a string value and skips anything else.
+func (in *inspector) str(dst *span) error {
+	*dst = span{}
+	if in.r.dec.PeekKind() != '"' {
+		return in.r.skip()
+	}
+	_, sp, err := in.r.value()
+	*dst = sp
+	return err
+}
+
+func (in *inspector) top(key []byte) error {
+	switch string(key) {
+	case "id":
+		return in.str(&in.id)
+	case "object":
+		return in.str(&in.object)
+	case "type":
+		return in.str(&in.typ)
+	case "status":
+		return in.str(&in.status)
+	case "model":
+		return in.str(&in.model)
+	case "stop_reason":
+		return in.str(&in.stopReason)
+	case "output_text":
+		return in.str(&in.outputTextField)
+	case "metadata":
+		in.webhookURL, in.hasToken = span{}, false
+		return in.members(func(key []byte) error {
+			switch string(key) {
+			case "completion_webhook":
+				return in.str(&in.webhookURL)
+			case "webhook_token":
+				v, sp, err := in.r.value()
+				if err == nil {
+					in.tokenSpans = append(in.tokenSpans, sp)
+					in.hasToken = string(v) != "null" && string(v) != `""`
+				}
+				return err
+			}
+			return in.r.skip()
+		})
+	case "output":
+		in.output = nil
+		return in.array(func(int) error { return in.outputItem() })
+	case "choices":
+		in.choiceText, in.finishReason = nil, span{}
+		return in.array(func(i int) error {
+			if i > 0 {
+				return in.r.skip()
+			}
+			return in.choice()
+		})
+	case "content":
+		in.contentText = nil
+		return in.parts("text", &in.contentText)
+	case "usage":
+		in.usage = nil
+		if in.r.dec.PeekKind() != '{' {
+			return in.r.skip()
+		}
+		u := &usageFields{}
+		in.usage = u
+		return in.members(func(key []byte) error {
+			var dst *int64
+			switch string(key) {
+			case "input_tokens":
+				dst = &u.input
+			case "output_tokens":
+				dst = &u.output
+			case "total_tokens":
+				dst = &u.total
+				u.hasTotal = true
+			case "prompt_tokens":
+				dst = &u.prompt
+			case "completion_tokens":
+				dst = &u.completion
+			}
+			v, _, err := in.r.value()
+			if dst != nil && err == nil {
+				*dst = parseCount(v)
+			}
+			return err
+		})
+	}
+	return in.r.skip()
+}
+
+// choice reads choices[0] of a chat completion.
+func (in *inspector) choice() error {
+	return in.members(func(key []byte) error {
+		switch string(key) {
+		case "finish_reason":
+			return in.str(&in.finishReason)
+		case "message":
+			return in.members(func(key []byte) error {
+				switch {
+				case string(key) != "content":
+					return in.r.skip()
+				case in.r.dec.PeekKind() == '"':
+					_, sp, err := in.r.value()
+					in.choiceText = []span{sp}
+					return err
+				}
+				in.choiceText = nil
+				return in.parts("text", &in.choiceText)
+			})
+		}
+		return in.r.skip()
+	})
+}
+
+// outputItem reads one element of a Responses object's output[]: only
+// items of type "message" (or untyped) contribute text, like the SDKs.
+func (in *inspector) outputItem() error {
+	var typ span
+	var texts []span
+	isObject := in.r.dec.PeekKind() == '{'
+	err := in.members(func(key []byte) error {
+		switch string(key) {
+		case "type":
+			return in.str(&typ)
+		case "content":
+			texts = nil
+			return in.parts("output_text", &texts)
+		}
+		return in.r.skip()
+	})
+	if isObject && (typ.e == 0 || in.field(typ) == "message") {
+		in.output = append(in.output, texts...)
+	}
+	return err
+}
+
+// parts reads an array of content parts and appends the text of those
+// whose type is wantType.
+func (in *inspector) parts(wantType string, dst *[]span) error {
+	return in.array(func(int) error {
+		var typ, text span
+		err := in.members(func(key []byte) error {
+			switch string(key) {
+			case "type":
+				return in.str(&typ)
+			case "text":
+				return in.str(&text)
+			}
+			return in.r.skip()
+		})
+		if err == nil && text.e != 0 && typ.e != 0 && in.field(typ) == wantType {
+			*dst = append(*dst, text)
+		}
+		return err
+	})
 }
 
 func parseCount(raw []byte) int64 {
@@ -242,7 +324,7 @@ func parseCount(raw []byte) int64 {
 	return 0
 }
 
-func (in *inspector) field(sp str) string {
+func (in *inspector) field(sp span) string {
 	if sp.e == 0 {
 		return ""
 	}
@@ -250,7 +332,7 @@ func (in *inspector) field(sp str) string {
 	return s
 }
 
-func (in *inspector) text(spans []str, limit int) string {
+func (in *inspector) text(spans []span, limit int) string {
 	var sb strings.Builder
 	for _, sp := range spans {
 		rest := -1
@@ -268,70 +350,43 @@ func (in *inspector) text(spans []str, limit int) string {
 	return sb.String()
 }
 
-// texts lists the text of the parts of type typ.
-func (in *inspector) texts(parts list[part], typ string) []str {
-	var out []str
-	for _, p := range parts {
-		if p.ok && p.v.Text.e != 0 && p.v.Type.e != 0 && in.field(p.v.Type) == typ {
-			out = append(out, p.v.Text)
-		}
-	}
-	return out
-}
-
 func (in *inspector) info(maxText int) Info {
-	md := in.Metadata.v
 	info := Info{
-		ID:         in.field(in.ID),
-		Object:     in.field(in.Object),
-		Status:     status.Normalize(in.field(in.Status)),
-		Model:      in.field(in.Model),
-		WebhookURL: in.field(md.CompletionWebhook),
-		HasToken:   md.WebhookToken.has,
+		ID:         in.field(in.id),
+		Object:     in.field(in.object),
+		Status:     status.Normalize(in.field(in.status)),
+		Model:      in.field(in.model),
+		WebhookURL: in.field(in.webhookURL),
+		HasToken:   in.hasToken,
 	}
-	if info.Object == "" && in.field(in.Type) == "message" {
+	if info.Object == "" && in.field(in.typ) == "message" {
 		info.Object = "message" // Anthropic Messages carry "type", not "object"
 	}
-	// Responses: output[] items of type "message" (or untyped), like the SDKs.
-	var output, choiceText []str
-	for _, it := range in.Output {
-		if it.ok && (it.v.Type.e == 0 || in.field(it.v.Type) == "message") {
-			output = append(output, in.texts(it.v.Content, "output_text")...)
-		}
-	}
-	var reason string
-	if len(in.Choices) > 0 && in.Choices[0].ok {
-		c := in.Choices[0].v
-		reason = in.field(c.FinishReason)
-		if choiceText = in.texts(c.Message.Content.parts, "text"); c.Message.Content.text.e != 0 {
-			choiceText = []str{c.Message.Content.text}
-		}
-	}
-	contentText := in.texts(in.Content, "text")
-	var texts []str
+	var texts []span
 	switch {
 	case info.Object == "response":
-		texts = output
-	case info.Object == "chat.completion" || info.Object == "" && choiceText != nil:
-		texts = choiceText
+		texts = in.output
+	case info.Object == "chat.completion" || (info.Object == "" && in.choiceText != nil):
+		texts = in.choiceText
 	case info.Object == "message":
-		texts = contentText
+		texts = in.contentText
 	default:
-		for _, t := range [][]str{output, choiceText, contentText} {
+		for _, t := range [][]span{in.output, in.choiceText, in.contentText} {
 			if len(t) > 0 {
 				texts = t
 				break
 			}
 		}
 	}
-	if len(texts) == 0 && in.OutputText.e != 0 {
-		texts = []str{in.OutputText}
+	if len(texts) == 0 && in.outputTextField.e != 0 {
+		texts = []span{in.outputTextField}
 	}
 	info.OutputText = in.text(texts, maxText)
 
 	if info.Status == "" {
+		reason := in.field(in.finishReason)
 		if info.Object == "message" || reason == "" {
-			reason = in.field(in.StopReason)
+			reason = in.field(in.stopReason)
 		}
 		switch reason {
 		case "":
@@ -341,13 +396,12 @@ func (in *inspector) info(maxText int) Info {
 			info.Status = "completed"
 		}
 	}
-	if in.Usage.ok {
-		u := in.Usage.v
-		eu := &event.Usage{InputTokens: u.Input.n, OutputTokens: u.Output.n, TotalTokens: u.Total.n}
+	if u := in.usage; u != nil {
+		eu := &event.Usage{InputTokens: u.input, OutputTokens: u.output, TotalTokens: u.total}
 		if eu.InputTokens == 0 && eu.OutputTokens == 0 {
-			eu.InputTokens, eu.OutputTokens = u.Prompt.n, u.Completion.n // Chat Completions names
+			eu.InputTokens, eu.OutputTokens = u.prompt, u.completion // Chat Completions names
 		}
-		if !u.Total.set {
+		if !u.hasTotal {
 			eu.TotalTokens = eu.InputTokens + eu.OutputTokens // Anthropic sends no total
 		}
 		info.Usage = eu

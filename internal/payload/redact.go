@@ -51,7 +51,7 @@ func Redact(body []byte, token string) []byte {
 	var noe *NotObjectError
 	switch {
 	case err == nil:
-		edits, _ := plan(body, token, in.Metadata.v.WebhookToken.spans)
+		edits, _ := plan(body, token, in.tokenSpans)
 		return apply(body, edits)
 	case errors.As(err, &noe):
 		edits, _ := plan(body, token, nil)
@@ -73,7 +73,7 @@ func Prepare(body []byte, token string, maxText int) (Info, []byte, error) {
 	if err != nil {
 		return Info{}, Redact(body, token), err
 	}
-	edits, elsewhere := plan(body, token, in.Metadata.v.WebhookToken.spans)
+	edits, elsewhere := plan(body, token, in.tokenSpans)
 	if !elsewhere {
 		info := in.info(maxText) // before apply rewrites what the spans refer to
 		return info, apply(body, edits), nil
@@ -84,7 +84,7 @@ func Prepare(body []byte, token string, maxText int) (Info, []byte, error) {
 		return Info{}, body, err // cannot happen: masking keeps JSON valid
 	}
 	info := again.info(maxText)
-	info.HasToken = in.Metadata.v.WebhookToken.has
+	info.HasToken = in.hasToken
 	return info, body, nil
 }
 
