@@ -139,21 +139,23 @@ func unquote(lit []byte, limit int) (s string, complete bool) {
 		}
 		return string(content), true
 	}
-	whole := true
 	if limit >= 0 {
-		// Every escape of up to 6 bytes yields at least one byte, and a
-		// cut surrogate pair or rune only spoils what lies past limit.
-		if p := 6 * (limit + 4); p < len(content) {
-			p = unitCut(content, p)
-			lit = append(append([]byte{'"'}, content[:p]...), '"')
-			whole = false
+		// Decode a growing prefix cut between escapes; once it yields 6
+		// bytes past limit, whatever the cut spoiled (a split rune or
+		// surrogate pair, at most two U+FFFD) lies beyond the part kept.
+		for p := limit + 16; p < len(content); p *= 4 {
+			q := unitCut(content, p)
+			b, _ := jsontext.AppendUnquote(make([]byte, 0, q), append(append([]byte{'"'}, content[:q]...), '"'))
+			if len(b) >= limit+6 {
+				return string(b[:runeCut(b, limit)]), false
+			}
 		}
 	}
 	b, _ := jsontext.AppendUnquote(make([]byte, 0, len(lit)), lit)
 	if limit >= 0 && len(b) > limit {
 		return string(b[:runeCut(b, limit)]), false
 	}
-	return string(b), whole
+	return string(b), true
 }
 
 // runeCut returns the largest rune boundary of b at or below n.

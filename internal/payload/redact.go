@@ -157,7 +157,7 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 	}
 	for _, n := range ns {
 		for off := 0; ; {
-			k := bytes.Index(body[off:], []byte(n))
+			k := index(body[off:], n)
 			if k < 0 {
 				break
 			}
@@ -194,6 +194,28 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 		}
 		i += n
 	}
+}
+
+// index is bytes.Index(s, n), anchored at n's first upper-case letter or
+// digit if it has one: bytes.Index skips ahead to the first byte of n and
+// gives up skipping after a few false starts, which a lower-case letter
+// makes at every JSON key ("tok…" against "status", "metadata"…).
+func index(s []byte, n string) int {
+	p := strings.IndexFunc(n, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' })
+	if p < 0 || len(s) < len(n) {
+		return bytes.Index(s, []byte(n))
+	}
+	for off := p; off <= len(s); {
+		k := bytes.Index(s[off:], []byte(n[p:]))
+		if k < 0 {
+			return -1
+		}
+		if st := off + k - p; string(s[st:st+p]) == n[:p] {
+			return st
+		}
+		off += k + 1
+	}
+	return -1
 }
 
 // maskString adds the edits that mask each needle in the string literal

@@ -417,3 +417,21 @@ func TestPrepareInfoFromRedactedBody(t *testing.T) {
 		t.Errorf("OutputText %q", info.OutputText)
 	}
 }
+
+// BenchmarkPrepare is the receiver's per-delivery work on a body with the
+// token where Sail puts it and an answer with escapes.
+func BenchmarkPrepare(b *testing.B) {
+	for _, n := range []int{2 << 10, 200 << 10} {
+		b.Run(fmt.Sprintf("%dKB", n>>10), func(b *testing.B) {
+			src := bigBody(n, false)
+			buf := make([]byte, len(src), len(src)+64)
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				copy(buf, src)
+				if _, _, err := Prepare(buf[:len(src)], tok, 512); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
