@@ -11,12 +11,11 @@ import (
 
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
-	"github.com/sailresearch/sail/internal/webhook"
 )
 
-// sanitizeField makes a value the API sent one printable line for a
-// terminal.
-func sanitizeField(s string) string { return webhook.Excerpt([]byte(s)) }
+// sanitizeField makes a value from outside (the API, a history file, an
+// app's answer) one line that is safe on a terminal: the one sanitiser.
+func sanitizeField(s string) string { return render.Sanitize(s) }
 
 // apiModel is one model as GET /v1/models names its fields, so that
 // `sail models --json` reads like the API (and like OpenAI's CLI).

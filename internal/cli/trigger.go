@@ -192,7 +192,7 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 		if o.Token != "" {
 			tok = "Bearer token"
 		}
-		fmt.Fprintf(f.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, webhook.Excerpt([]byte(id)), describePayload(o), tok)
+		fmt.Fprintf(f.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, sanitizeField(id), describePayload(o), tok)
 	}
 	var ok bool
 	var mu sync.Mutex // Log runs on the dispatcher's goroutine
@@ -208,11 +208,11 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 			defer mu.Unlock()
 			ans := rec.take()
 			line := triggerAttempt{
-				Attempt: a.Number, ResponseID: webhook.Excerpt([]byte(a.ResponseID)), URL: shownURL, StatusCode: a.StatusCode,
-				LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: webhook.Excerpt([]byte(a.Err)),
+				Attempt: a.Number, ResponseID: sanitizeField(a.ResponseID), URL: shownURL, StatusCode: a.StatusCode,
+				LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: sanitizeField(a.Err),
 			}
 			if a.StatusCode != 0 {
-				line.Answer, line.Headers = webhook.Excerpt(ans.body), ans.headers
+				line.Answer, line.Headers = sanitizeField(webhook.Excerpt(ans.body)), ans.headers
 			}
 			ok = ok || a.OK()
 			if o.JSON {
@@ -245,9 +245,9 @@ func describePayload(o *TriggerOptions) string {
 	case "-":
 		return "payload from stdin"
 	default:
-		return "payload from " + webhook.Excerpt([]byte(o.Payload))
+		return "payload from " + sanitizeField(o.Payload)
 	}
-	return o.Status + " · " + o.Endpoint + " · " + webhook.Excerpt([]byte(o.Model))
+	return o.Status + " · " + o.Endpoint + " · " + sanitizeField(o.Model)
 }
 
 func formatAttempt(l triggerAttempt) string {
@@ -302,9 +302,9 @@ func readTriggerPayload(f *Factory, name string) (string, []byte, error) {
 func redactedURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return webhook.Excerpt([]byte(raw))
+		return sanitizeField(raw)
 	}
-	return webhook.Excerpt([]byte(u.Redacted()))
+	return sanitizeField(u.Redacted())
 }
 
 // answerRecorder keeps the start and the headers of the last answer the

@@ -65,7 +65,7 @@ type Meta struct {
 // timeout) are reported in the Error field, never as a panic or an error
 // value: the caller only shows them.
 func (f *Forwarder) ForwardDelivery(ctx context.Context, body []byte, m Meta) event.Forwarded {
-	out := event.Forwarded{URL: redactURL(f.URL)}
+	out := event.Forwarded{URL: payload.RedactURL(f.URL)}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = DefaultForwardTimeout
@@ -136,15 +136,6 @@ func ResponseHeaders(h http.Header) map[string]string {
 		out[Excerpt([]byte(k))] = payload.Excerpt(Excerpt([]byte(v)), maxHeaderValue)
 	}
 	return out
-}
-
-// redactURL hides a password in the URL's userinfo.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // Excerpt turns the start of an answer into one printable line: invalid
