@@ -27,7 +27,7 @@ func listenTry(url, tokenMode, tokenEnv string) (try []string, warning string) {
 		v = tokenVar
 		what := "the value you gave --token"
 		if tokenMode == "auto" {
-			what = "this listener's generated token"
+			what = "the token printed above (--token auto)"
 		}
 		try = append(try, "# $"+v+": "+what)
 	}
