@@ -11,6 +11,16 @@ import (
 // canLock reports whether segments can be locked against other processes.
 const canLock = true
 
+// noFollow makes opening a symlink fail instead of reaching its target.
+const noFollow = syscall.O_NOFOLLOW
+
+// owned reports whether fi belongs to the user running sail: a file
+// another user placed in the history is never written or chmod'ed.
+func owned(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}
+
 // tryLock takes an exclusive advisory lock on f without waiting. It
 // reports false (and no error) when another process holds a lock.
 func tryLock(f *os.File) (bool, error) { return flock(f, syscall.LOCK_EX) }

@@ -60,7 +60,7 @@ func rec(i int) *Record {
 
 func segFiles(t testing.TB, dir string) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, segGlob))
+	names, err := filepath.Glob(filepath.Join(dir, "seg-*.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +498,7 @@ func (f failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestFailingWriter(t *testing.T) {
-	for _, size := range []int{100, smallFrame + 1} { // one write, three writes
+	for _, size := range []int{100, copyBody + 1} { // one write, three writes
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			dir := tempDir(t)
 			var fail atomic.Bool
