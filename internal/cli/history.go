@@ -24,13 +24,19 @@ func NewCmdHistory(f *Factory) *cobra.Command {
 		Short: "List received webhook deliveries, newest first",
 		Long: `List the deliveries that sail listen and sail run received, newest first.
 
-History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600).
+KIND is accepted (verified and answered by sail: the last 1000 are kept)
+or rejected (wrong or missing token, not JSON, too large, or refused while
+busy: the last 100 are kept, apart, so they never push accepted ones out).
+
+History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600);
+docs/history-format.md describes the files.
 Authorization headers and metadata.webhook_token values are redacted before
 anything is written.`,
 		Example: `  sail history
   sail history -n 5 --json | jq -r .response_id
   sail history show --last
-  sail history show d_01J... --raw | jq .output`,
+  sail history show d_01J... --raw | jq .output
+  sail history show d_01J... --json | jq .headers`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := openHistoryForRead(f, cmd, &h)
@@ -44,7 +50,7 @@ anything is written.`,
 			if asJSON {
 				enc := json.NewEncoder(f.IO.Out)
 				for _, s := range list {
-					if err := enc.Encode(s); err != nil {
+					if err := enc.Encode(listed{s, kind(s)}); err != nil {
 						return err
 					}
 				}
@@ -55,14 +61,14 @@ anything is written.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tRECEIVED\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
+			fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
 			for _, s := range list {
 				dup := ""
 				if s.Duplicate {
 					dup = "duplicate"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-					s.HTTPStatus, s.Verdict, render.OrDash(s.ResponseID), render.OrDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+					kind(s), s.HTTPStatus, s.Verdict, render.OrDash(s.ResponseID), render.OrDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
 			}
 			return tw.Flush()
 		},
@@ -76,7 +82,7 @@ anything is written.`,
 
 func newCmdHistoryShow(f *Factory) *cobra.Command {
 	var h historyFlags
-	var last, raw bool
+	var last, raw, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show [ID | --last]",
 		Short: "Show one delivery: metadata, headers and payload",
@@ -97,8 +103,12 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 				_, err := f.IO.Out.Write(append(rec.Body, '\n'))
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
-				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
+			if asJSON {
+				_, err := f.IO.Out.Write(append(recordJSON(rec), '\n'))
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "id:          %s\nkind:        %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
+				rec.ID, kind(rec.Summary), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
 				rec.Verdict, rec.Duplicate, render.OrDash(rec.ResponseID), render.OrDash(rec.ResponseStatus), render.OrDash(rec.Model), render.HumanBytes(rec.Bytes))
 			fmt.Fprintln(f.IO.Out, "\nheaders:")
 			keys := make([]string, 0, len(rec.Headers))
@@ -114,10 +124,46 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
+	cmd.Flags().BoolVar(&last, "last", false, "the newest accepted delivery")
 	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole record as one JSON object (payload under \"body\", byte for byte)")
 	h.registerDir(cmd)
 	return cmd
+}
+
+// listed is a summary as `sail history --json` prints it: kind is always
+// present, "accepted" or "rejected".
+type listed struct {
+	store.Summary
+	Kind string `json:"kind"`
+}
+
+func kind(s store.Summary) string {
+	if s.Rejected {
+		return "rejected"
+	}
+	return "accepted"
+}
+
+// recordJSON is one stored record as a JSON object: the header fields,
+// "kind", and the payload under "body" byte for byte when it is JSON, or
+// as a string under "body_text" when it is not (a rejected body, or a
+// truncated prefix).
+func recordJSON(rec *store.Record) []byte {
+	out, _ := json.Marshal(struct {
+		store.Record
+		Kind string `json:"kind"`
+	}{*rec, kind(rec.Summary)})
+	out = out[:len(out)-1]
+	switch {
+	case len(rec.Body) == 0:
+	case json.Valid(rec.Body):
+		out = append(append(out, `,"body":`...), rec.Body...)
+	default:
+		text, _ := json.Marshal(string(rec.Body))
+		out = append(append(out, `,"body_text":`...), text...)
+	}
+	return append(out, '}')
 }
 
 func (h *historyFlags) registerDir(cmd *cobra.Command) {
@@ -151,7 +197,7 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 	case last:
 		rec, err := st.Last()
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no deliveries yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"`)
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no accepted delivery yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"; rejected ones are listed by sail history and taken by ID`)
 		}
 		if err != nil {
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("latest delivery: %w", err), "no deliveries yet? try: sail run --webhook --emulator \"hi\"")

@@ -153,6 +153,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	if err != nil {
 		return reportEarly(early, err)
 	}
+	defer st.Close() // after the inbox (deferred later) has drained; nil-safe
 	in, err := inbox.Open(ctx, inbox.Options{
 		Tunnel: o.Tunnel.options(provider, quietLogger()),
 		Receiver: webhook.Options{
