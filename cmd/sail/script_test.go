@@ -62,6 +62,9 @@ func TestScripts(t *testing.T) {
 			"jsonget":   cmdJSONGet,
 			"perms":     cmdPerms,
 			"noleak":    cmdNoLeak,
+			// The history under attack (history_*.txtar).
+			"flood": cmdFlood,
+			"mode":  cmdMode,
 		},
 	})
 }

@@ -352,7 +352,7 @@ func (s *Store) openOurs(name string, flag int) (*os.File, os.FileInfo, error) {
 		}
 	}
 	if err != nil {
-		s.opts.Warn(fmt.Sprintf("history %s: skipped and left untouched: %v", name, err))
+		s.opts.Warn(fmt.Sprintf("%s: skipped and left untouched: %v", name, err))
 		return nil, nil, err
 	}
 	return f, fi, nil
@@ -362,7 +362,7 @@ func (s *Store) openOurs(name string, flag int) (*os.File, os.FileInfo, error) {
 // it holds one larger body) and returns its entries.
 func (s *Store) scan(seg *segment, de os.DirEntry) ([]*entry, error) {
 	if !de.Type().IsRegular() {
-		s.opts.Warn(fmt.Sprintf("history %s: not a regular file (a symlink?): skipped and left untouched", seg.name))
+		s.opts.Warn(fmt.Sprintf("%s: not a regular file (a symlink?): skipped and left untouched", seg.name))
 		return nil, os.ErrInvalid
 	}
 	f, _, err := s.openOurs(seg.name, os.O_RDONLY)
@@ -372,7 +372,7 @@ func (s *Store) scan(seg *segment, de os.DirEntry) ([]*entry, error) {
 	data, err := io.ReadAll(f)
 	f.Close()
 	if err != nil {
-		s.opts.Warn(fmt.Sprintf("history %s: %v", seg.name, err))
+		s.opts.Warn(fmt.Sprintf("%s: %v", seg.name, err))
 		return nil, err
 	}
 	var entries []*entry
@@ -393,7 +393,7 @@ func (s *Store) scan(seg *segment, de os.DirEntry) ([]*entry, error) {
 		if errors.Is(err, errTorn) && resume == len(data) {
 			break // a torn tail: never acknowledged, nothing to warn about
 		}
-		s.opts.Warn(fmt.Sprintf("history %s: skipped %d damaged bytes at offset %d (%v)", seg.name, resume-off, off, err))
+		s.opts.Warn(fmt.Sprintf("%s: skipped %d damaged bytes at offset %d (%v)", seg.name, resume-off, off, err))
 		off = resume
 	}
 	return entries, nil
