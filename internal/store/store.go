@@ -1,14 +1,12 @@
-// Package store keeps the history of webhook deliveries on disk, so that
-// `sail history` can list them, `sail replay` can re-send them and a
-// restarted receiver still recognises duplicates.
+// Package store keeps the history of webhook deliveries on disk for `sail
+// history`, `sail replay` and duplicate detection across restarts.
 //
-// Records are appended to segment files in a directory only the user can
-// read: seg-*.log for accepted deliveries, rej-*.log for rejected ones. A
-// record is one frame, "SAIL1 <header len> <body len> <body crc> <header
-// crc>\n<header JSON>\n<body>\n", documented in docs/history-format.md.
+// Segment files, seg-*.log for accepted deliveries and rej-*.log for
+// rejected ones, hold one frame per record: "SAIL1 <header len> <body len>
+// <body crc> <header crc>\n<header JSON>\n<body>\n" (docs/history-format.md).
 // A frame cut off at the end of a file (a crash, or a write in progress)
 // was never acknowledged and is skipped silently; a damaged one (CRC-32C)
-// is skipped with a warning. Segments of the earlier format (seg-*.log with
+// is skipped with a warning. Files of the earlier format (seg-*.log with
 // both kinds) are the same frames and are read as they are.
 //
 // The guarantees, and the least machinery found to keep them:
@@ -37,6 +35,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,33 +61,29 @@ const (
 	verifyAtOpen          = 1 << 20  // larger bodies have their CRC checked by Get only
 	maxHeader             = 16 << 20 // a larger header is damage
 	magic                 = "SAIL1 "
-)
 
-const kindAccepted, kindRejected = 0, 1 // each kind has its own files and limit
+	kindAccepted, kindRejected = 0, 1 // each kind has its own files and limit
+)
 
 var (
 	prefixes   = [2]string{"seg-", "rej-"}
 	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 )
 
-// ErrNotFound is returned by Get and Last when there is no such record.
-var ErrNotFound = errors.New("no such delivery in the history")
-
-// ErrClosed is returned by Save after Close.
-var ErrClosed = errors.New("history is closed")
+var (
+	ErrNotFound = errors.New("no such delivery in the history") // from Get and Last
+	ErrClosed   = errors.New("history is closed")               // from Save after Close
+)
 
 // Options tune a Store. The zero value is usable.
 type Options struct {
-	Keep         int              // accepted records kept; default DefaultKeep
-	KeepRejected int              // rejected records kept; default DefaultKeepRejected
-	Now          func() time.Time // stamps records and IDs; default time.Now
-	Warn         func(string)     // notes on skipped damage, foreign files, loose permissions
-	// WrapWriter, if set, wraps the segment file for every write: tests
-	// inject failing or short writers, benchmarks count writes.
-	WrapWriter func(io.Writer) io.Writer
+	Keep         int                       // accepted records kept; default DefaultKeep
+	KeepRejected int                       // rejected records kept; default DefaultKeepRejected
+	Now          func() time.Time          // stamps records and IDs; default time.Now
+	Warn         func(string)              // notes on skipped damage, foreign files, loose permissions
+	WrapWriter   func(io.Writer) io.Writer // wraps segment files: tests inject failures, count writes
 
-	segmentRecords int   // tests shrink segments to exercise pruning
-	segmentBytes   int64 //
+	segmentRecords int // tests shrink segments to exercise pruning
 }
 
 // Summary is what List returns for each record: everything but the
@@ -138,7 +133,6 @@ type Store struct {
 	count   [2]int   // visible records of each kind
 	segs    map[string]*segment
 	keys    map[string]int // dedupe key → visible records carrying it
-	dead    []*segment     // segments with no visible record left, to delete
 }
 
 // ring is where this process appends one kind of record.
@@ -170,7 +164,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	opts.Keep = cmpOr(opts.Keep, DefaultKeep)
 	opts.KeepRejected = cmpOr(opts.KeepRejected, DefaultKeepRejected)
 	opts.segmentRecords = cmpOr(opts.segmentRecords, defaultSegmentRecords)
-	opts.segmentBytes = cmpOr(opts.segmentBytes, defaultSegmentBytes)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -184,7 +177,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, s.load()
 }
 
-func cmpOr[T int | int64](v, def T) T {
+func cmpOr(v, def int) int {
 	if v <= 0 {
 		return def
 	}
@@ -209,8 +202,7 @@ func ensureDir(dir string, warn func(string)) error {
 	return nil
 }
 
-// Dir returns the history directory.
-func (s *Store) Dir() string { return s.dir }
+func (s *Store) Dir() string { return s.dir } // the history directory
 
 // kindOf tells which ring a record belongs to. Records written before the
 // Rejected field existed are rejected when their token was missing or
@@ -229,29 +221,36 @@ func (s *Store) load() error {
 	if err != nil {
 		return fmt.Errorf("list history: %w", err)
 	}
-	active := map[string]*segment{}
-	for _, r := range s.rings {
-		if r.active != nil {
-			active[r.active.name] = r.active
-		}
-	}
-	s.segs, s.keys, s.dead = map[string]*segment{}, map[string]int{}, nil
+	s.segs, s.keys = map[string]*segment{}, map[string]int{}
 	var entries []*entry
 	for _, de := range des {
 		name := de.Name()
 		if !strings.HasSuffix(name, ".log") || !strings.HasPrefix(name, prefixes[0]) && !strings.HasPrefix(name, prefixes[1]) {
 			continue
 		}
-		seg := active[name]
-		if seg == nil {
-			seg = &segment{name: name}
+		if !de.Type().IsRegular() {
+			s.opts.Warn(fmt.Sprintf("%s: not a regular file (a symlink?): skipped and left untouched", name))
+			continue
 		}
-		es, err := s.scan(seg, de)
+		f, _, err := s.openOurs(name, os.O_RDONLY)
 		if err != nil {
 			continue // pruned by another process meanwhile, or not ours (warned)
 		}
+		data, err := io.ReadAll(f) // 8 MiB at most, unless one body is larger
+		f.Close()
+		if err != nil {
+			s.opts.Warn(fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		seg := &segment{name: name}
+		for _, r := range s.rings {
+			if r.active != nil && r.active.name == name {
+				seg = r.active // keep counting what this process writes
+			}
+		}
+		seg.live = 0
 		s.segs[name] = seg
-		entries = append(entries, es...)
+		entries = append(entries, s.scan(seg, data)...)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].sum.ID < entries[j].sum.ID })
 	s.entries, s.count = nil, [2]int{}
@@ -259,11 +258,6 @@ func (s *Store) load() error {
 		s.add(e)
 	}
 	s.trim()
-	for _, seg := range s.segs {
-		if seg.live == 0 && active[seg.name] == nil {
-			s.dead = append(s.dead, seg)
-		}
-	}
 	return nil
 }
 
@@ -282,13 +276,12 @@ func (s *Store) add(e *entry) {
 	}
 }
 
-// trim drops the oldest visible records of each kind beyond its limit and
-// queues segments left without visible records for deletion. One pass
-// over at most Keep+KeepRejected pointers.
-func (s *Store) trim() {
+// trim drops the oldest visible records of each kind beyond its limit, in
+// one pass over at most Keep+KeepRejected pointers.
+func (s *Store) trim() bool {
 	excess := [2]int{s.count[0] - s.opts.Keep, s.count[1] - s.opts.KeepRejected}
 	if excess[0] <= 0 && excess[1] <= 0 {
-		return
+		return false
 	}
 	kept := s.entries[:0]
 	for _, e := range s.entries {
@@ -304,35 +297,30 @@ func (s *Store) trim() {
 				delete(s.keys, d)
 			}
 		}
-		if e.seg.live--; e.seg.live == 0 {
-			s.dead = append(s.dead, e.seg)
-		}
+		e.seg.live--
 	}
 	clear(s.entries[len(kept):])
 	s.entries = kept
+	return true
 }
 
-// prune deletes dead segments nobody else holds. Called from Save only, so
-// that reading the history never deletes anything.
+// prune deletes segments without visible records that nobody writes to.
+// Called from Save only, so that reading the history never deletes.
 func (s *Store) prune() {
-	keep := s.dead[:0]
-	for _, seg := range s.dead {
-		if seg.live > 0 || s.segs[seg.name] != seg || s.rings[0].active == seg || s.rings[1].active == seg {
-			continue // visible again, already deleted, or still written to
-		}
-		f, _, err := s.openOurs(seg.name, os.O_RDWR)
-		if err != nil {
-			delete(s.segs, seg.name)
+	for name, seg := range s.segs {
+		if seg.live > 0 || s.rings[0].active == seg || s.rings[1].active == seg {
 			continue
 		}
-		if ok, _ := tryLock(f); !ok || os.Remove(filepath.Join(s.dir, seg.name)) != nil {
-			keep = append(keep, seg) // another process still appends to it
-		} else {
-			delete(s.segs, seg.name)
+		f, _, err := s.openOurs(name, os.O_RDWR)
+		if err != nil {
+			delete(s.segs, name)
+			continue
 		}
+		if ok, _ := tryLock(f); ok && os.Remove(filepath.Join(s.dir, name)) == nil {
+			delete(s.segs, name)
+		} // else another process still appends to it
 		f.Close()
 	}
-	s.dead = keep
 }
 
 // openOurs opens a segment without following a symlink and checks that it
@@ -358,26 +346,10 @@ func (s *Store) openOurs(name string, flag int) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-// scan reads the frames of one segment file (whole: 8 MiB at most unless
-// it holds one larger body) and returns its entries.
-func (s *Store) scan(seg *segment, de os.DirEntry) ([]*entry, error) {
-	if !de.Type().IsRegular() {
-		s.opts.Warn(fmt.Sprintf("%s: not a regular file (a symlink?): skipped and left untouched", seg.name))
-		return nil, os.ErrInvalid
-	}
-	f, _, err := s.openOurs(seg.name, os.O_RDONLY)
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		s.opts.Warn(fmt.Sprintf("%s: %v", seg.name, err))
-		return nil, err
-	}
+// scan returns the records in data, a segment file's content.
+func (s *Store) scan(seg *segment, data []byte) []*entry {
 	var entries []*entry
 	off := 0
-	seg.live = 0
 	for off < len(data) {
 		e, next, err := readFrame(data, off)
 		if err == nil {
@@ -396,7 +368,7 @@ func (s *Store) scan(seg *segment, de os.DirEntry) ([]*entry, error) {
 		s.opts.Warn(fmt.Sprintf("%s: skipped %d damaged bytes at offset %d (%v)", seg.name, resume-off, off, err))
 		off = resume
 	}
-	return entries, nil
+	return entries
 }
 
 var errTorn = errors.New("incomplete record")
@@ -407,10 +379,9 @@ var errTorn = errors.New("incomplete record")
 func readFrame(data []byte, off int) (*entry, int, error) {
 	line := data[off:min(len(data), off+96)]
 	nl := bytes.IndexByte(line, '\n')
-	if nl < 0 {
-		if off+len(line) == len(data) && bytes.HasPrefix([]byte(magic), line[:min(len(line), len(magic))]) {
-			return nil, 0, errTorn
-		}
+	if nl < 0 && off+len(line) == len(data) {
+		return nil, 0, errTorn
+	} else if nl < 0 {
 		return nil, 0, errors.New("no frame header")
 	}
 	var hdrLen, bodyLen int
@@ -461,10 +432,9 @@ func (s *Store) newID() string {
 	return string(b)
 }
 
-// Save appends rec to the history, assigning rec.ID (and rec.ReceivedAt
-// if zero). It returns once the record is written where the history
-// directory is now (see the package doc); on an error nothing is visible
-// and the file is left as it was whenever possible.
+// Save appends rec to the history, assigning rec.ID (and ReceivedAt if
+// zero), and returns once it is written where the history directory is
+// now (see the package doc); on an error nothing is visible.
 func (s *Store) Save(rec *Record) error {
 	if rec.ReceivedAt.IsZero() {
 		rec.ReceivedAt = s.opts.Now()
@@ -497,15 +467,16 @@ func (s *Store) Save(rec *Record) error {
 	}
 	r := &s.rings[kindOf(&rec.Summary)]
 	for range 2 {
-		off, err := s.write(r, parts)
+		off, err := s.write(r, parts, int64(len(frame)+len(rec.Body)+1))
 		if err != nil {
 			return fmt.Errorf("save delivery to history %s: %w (check free space and permissions, or run with --no-history)", s.dir, err)
 		}
 		if fi, err := os.Lstat(filepath.Join(s.dir, r.active.name)); err == nil && os.SameFile(fi, r.fi) {
 			e.seg, e.hdrOff = r.active, off+lineLen
 			s.add(e)
-			s.trim()
-			s.prune()
+			if s.trim() {
+				s.prune()
+			}
 			return nil
 		}
 		// The segment is no longer at its path: the directory was deleted,
@@ -513,23 +484,16 @@ func (s *Store) Save(rec *Record) error {
 		s.opts.Warn(fmt.Sprintf("the history directory %s changed while in use (deleted, replaced or moved): reopening it", s.dir))
 		s.closeRing(&s.rings[0])
 		s.closeRing(&s.rings[1])
-		if err := ensureDir(s.dir, s.opts.Warn); err != nil {
-			return fmt.Errorf("save delivery to history: %w", err)
-		}
-		if err := s.load(); err != nil {
+		if err := cmp.Or(ensureDir(s.dir, s.opts.Warn), s.load()); err != nil {
 			return fmt.Errorf("save delivery to history: %w", err)
 		}
 	}
 	return fmt.Errorf("save delivery to history %s: the directory keeps changing", s.dir)
 }
 
-// write appends parts to r's active segment as one frame and returns the
-// offset it starts at. Called with s.mu held.
-func (s *Store) write(r *ring, parts [][]byte) (int64, error) {
-	var n int64
-	for _, p := range parts {
-		n += int64(len(p))
-	}
+// write appends parts, n bytes, to r's active segment as one frame and
+// returns the offset it starts at. Called with s.mu held.
+func (s *Store) write(r *ring, parts [][]byte, n int64) (int64, error) {
 	if err := s.ensureSegment(r, n); err != nil {
 		return 0, err
 	}
@@ -549,21 +513,18 @@ func (s *Store) write(r *ring, parts [][]byte) (int64, error) {
 	return off, nil
 }
 
+// closeRing closes r's segment file, releasing its lock.
 func (s *Store) closeRing(r *ring) {
 	if r.file != nil {
-		r.file.Close() // releases the lock
-	}
-	if r.active != nil && r.active.live == 0 {
-		s.dead = append(s.dead, r.active)
+		r.file.Close()
 	}
 	r.active, r.file, r.fi, r.w = nil, nil, nil, nil
 }
 
-// ensureSegment makes sure r has an active segment with room for a frame
-// of n bytes, rolling over a full one. Every process writes to segments of
-// its own: nothing to coordinate beyond the lock that keeps pruning away.
+// ensureSegment makes sure r has an active segment of this process's own
+// with room for a frame of n bytes, rolling over a full one.
 func (s *Store) ensureSegment(r *ring, n int64) error {
-	if a := r.active; a != nil && (a.records >= s.opts.segmentRecords || a.size > 0 && a.size+n > s.opts.segmentBytes) {
+	if a := r.active; a != nil && (a.records >= s.opts.segmentRecords || a.size > 0 && a.size+n > defaultSegmentBytes) {
 		s.closeRing(r)
 	}
 	if r.active != nil {
@@ -582,17 +543,12 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 		f.Close()
 		return fmt.Errorf("lock history segment: %w", err)
 	}
-	seg := &segment{name: name}
-	s.segs[name] = seg
-	s.setActive(r, seg, f, fi)
-	return nil
-}
-
-func (s *Store) setActive(r *ring, seg *segment, f *os.File, fi os.FileInfo) {
-	r.active, r.file, r.fi, r.w = seg, f, fi, f
+	r.active, r.file, r.fi, r.w = &segment{name: name}, f, fi, f
+	s.segs[name] = r.active
 	if s.opts.WrapWriter != nil {
 		r.w = s.opts.WrapWriter(f)
 	}
+	return nil
 }
 
 // List returns up to n summaries of both kinds, newest first (all when
@@ -623,19 +579,18 @@ func (s *Store) HasDedupeKey(key string) bool {
 // the directory). It returns an error wrapping ErrNotFound if there is none.
 func (s *Store) Get(id string) (*Record, error) {
 	s.mu.Lock()
-	e := s.find(id)
-	if e == nil {
+	defer s.mu.Unlock()
+	for try := 0; ; try++ {
+		if i, ok := sort.Find(len(s.entries), func(i int) int { return strings.Compare(id, s.entries[i].sum.ID) }); ok {
+			return s.read(s.entries[i])
+		}
+		if try > 0 {
+			return nil, fmt.Errorf("delivery %q: %w (list them with `sail history`)", id, ErrNotFound)
+		}
 		if err := s.load(); err != nil {
-			s.mu.Unlock()
 			return nil, err
 		}
-		e = s.find(id)
 	}
-	s.mu.Unlock()
-	if e == nil {
-		return nil, fmt.Errorf("delivery %q: %w (list them with `sail history`)", id, ErrNotFound)
-	}
-	return s.read(e)
 }
 
 // Last returns the newest accepted record: never one the receiver
@@ -655,15 +610,7 @@ func (s *Store) Last() (*Record, error) {
 	return s.read(e)
 }
 
-func (s *Store) find(id string) *entry {
-	if i, ok := sort.Find(len(s.entries), func(i int) int { return strings.Compare(id, s.entries[i].sum.ID) }); ok {
-		return s.entries[i]
-	}
-	return nil
-}
-
-// read reads e's header and body. Entries are never modified once
-// indexed, so e needs no lock.
+// read reads e's header and body.
 func (s *Store) read(e *entry) (*Record, error) {
 	f, err := os.OpenFile(filepath.Join(s.dir, e.seg.name), os.O_RDONLY|noFollow, 0)
 	if err != nil {
