@@ -102,7 +102,7 @@ the URL. Ctrl-C stops it (exit 0).`,
 	fl.StringVar(&o.URLFile, "url-file", "", "write the webhook URL to this file once listening")
 	fl.IntVar(&o.MaxDeliveries, "max-deliveries", 0, "exit after this many accepted deliveries")
 	fl.DurationVar(&o.Timeout, "timeout", 0, "stop after this long (exit 124 if --max-deliveries was not reached)")
-	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes (413 above)")
+	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes, sized or chunked (413 above; large bodies beyond twice this in flight get 503)")
 	o.Tunnel.register(cmd)
 	_ = fl.Set("addr", "127.0.0.1:8765")
 	fl.Lookup("addr").DefValue = "127.0.0.1:8765"
