@@ -129,8 +129,7 @@ type Store struct {
 	mu      sync.Mutex
 	closed  bool
 	rings   [2]ring
-	entries []*entry // visible records of both kinds, sorted by ID
-	count   [2]int   // visible records of each kind
+	entries [2][]*entry // visible records of each kind, sorted by ID
 	segs    map[string]*segment
 	keys    map[string]int // dedupe key → visible records carrying it
 }
@@ -253,7 +252,7 @@ func (s *Store) load() error {
 		entries = append(entries, s.scan(seg, data)...)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].sum.ID < entries[j].sum.ID })
-	s.entries, s.count = nil, [2]int{}
+	s.entries = [2][]*entry{}
 	for _, e := range entries {
 		s.add(e)
 	}
@@ -261,47 +260,40 @@ func (s *Store) load() error {
 	return nil
 }
 
-// add makes e visible, keeping entries sorted by ID.
+// add makes e visible, keeping its kind's entries sorted by ID.
 func (s *Store) add(e *entry) {
-	e.sum.Rejected = kindOf(&e.sum) == kindRejected
-	i, found := sort.Find(len(s.entries), func(i int) int { return strings.Compare(e.sum.ID, s.entries[i].sum.ID) })
+	k := kindOf(&e.sum)
+	e.sum.Rejected = k == kindRejected
+	es := s.entries[k]
+	i, found := sort.Find(len(es), func(i int) int { return strings.Compare(e.sum.ID, es[i].sum.ID) })
 	if found {
 		return // the same record in two files (a copied segment): show it once
 	}
-	s.entries = slices.Insert(s.entries, i, e)
-	s.count[kindOf(&e.sum)]++
+	s.entries[k] = slices.Insert(es, i, e)
 	e.seg.live++
 	if e.sum.DedupeKey != "" {
 		s.keys[e.sum.DedupeKey]++
 	}
 }
 
-// trim drops the oldest visible records of each kind beyond its limit, in
-// one pass over at most Keep+KeepRejected pointers.
+// trim drops the oldest visible records of each kind beyond its limit
+// (amortised O(1) per Save) and reports whether it dropped any.
 func (s *Store) trim() bool {
-	excess := [2]int{s.count[0] - s.opts.Keep, s.count[1] - s.opts.KeepRejected}
-	if excess[0] <= 0 && excess[1] <= 0 {
-		return false
-	}
-	kept := s.entries[:0]
-	for _, e := range s.entries {
-		k := kindOf(&e.sum)
-		if excess[k] <= 0 {
-			kept = append(kept, e)
-			continue
-		}
-		excess[k]--
-		s.count[k]--
-		if d := e.sum.DedupeKey; d != "" {
-			if s.keys[d]--; s.keys[d] <= 0 {
-				delete(s.keys, d)
+	trimmed := false
+	for k, keep := range [2]int{s.opts.Keep, s.opts.KeepRejected} {
+		excess := max(0, len(s.entries[k])-keep)
+		for _, e := range s.entries[k][:excess] {
+			if d := e.sum.DedupeKey; d != "" {
+				if s.keys[d]--; s.keys[d] <= 0 {
+					delete(s.keys, d)
+				}
 			}
+			e.seg.live--
 		}
-		e.seg.live--
+		clear(s.entries[k][:excess])
+		s.entries[k], trimmed = s.entries[k][excess:], trimmed || excess > 0
 	}
-	clear(s.entries[len(kept):])
-	s.entries = kept
-	return true
+	return trimmed
 }
 
 // prune deletes segments without visible records that nobody writes to.
@@ -450,7 +442,11 @@ func (s *Store) Save(rec *Record) error {
 		return fmt.Errorf("save delivery to history: %w", err)
 	}
 	e := &entry{sum: rec.Summary, hdrLen: int64(len(hdr)), bodyLen: int64(len(rec.Body)), bodyCRC: crc32.Checksum(rec.Body, castagnoli)}
-	frame := make([]byte, 0, 64+len(hdr)+min(len(rec.Body), copyBody)+2)
+	room := 64 + len(hdr) + 2
+	if len(rec.Body) <= copyBody {
+		room += len(rec.Body) // copied into the frame: one write(2)
+	}
+	frame := make([]byte, 0, room)
 	frame = fmt.Appendf(frame, "%s%d %d %08x ", magic, len(hdr), len(rec.Body), e.bodyCRC)
 	frame = fmt.Appendf(frame, "%08x\n", crc32.Update(crc32.Checksum(frame, castagnoli), castagnoli, hdr))
 	lineLen := int64(len(frame))
@@ -556,12 +552,17 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 func (s *Store) List(n int) ([]Summary, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n <= 0 || n > len(s.entries) {
-		n = len(s.entries)
+	a, b := s.entries[0], s.entries[1]
+	if n <= 0 || n > len(a)+len(b) {
+		n = len(a) + len(b)
 	}
-	out := make([]Summary, n)
-	for i := range out {
-		out[i] = s.entries[len(s.entries)-1-i].sum
+	out := make([]Summary, 0, n)
+	for len(out) < n {
+		if len(b) == 0 || len(a) > 0 && a[len(a)-1].sum.ID > b[len(b)-1].sum.ID {
+			out, a = append(out, a[len(a)-1].sum), a[:len(a)-1]
+		} else {
+			out, b = append(out, b[len(b)-1].sum), b[:len(b)-1]
+		}
 	}
 	return out, nil
 }
@@ -581,8 +582,10 @@ func (s *Store) Get(id string) (*Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for try := 0; ; try++ {
-		if i, ok := sort.Find(len(s.entries), func(i int) int { return strings.Compare(id, s.entries[i].sum.ID) }); ok {
-			return s.read(s.entries[i])
+		for _, es := range s.entries {
+			if i, ok := sort.Find(len(es), func(i int) int { return strings.Compare(id, es[i].sum.ID) }); ok {
+				return s.read(es[i])
+			}
 		}
 		if try > 0 {
 			return nil, fmt.Errorf("delivery %q: %w (list them with `sail history`)", id, ErrNotFound)
@@ -598,10 +601,8 @@ func (s *Store) Get(id string) (*Record, error) {
 func (s *Store) Last() (*Record, error) {
 	s.mu.Lock()
 	var e *entry
-	for i := len(s.entries) - 1; i >= 0 && e == nil; i-- {
-		if !s.entries[i].sum.Rejected {
-			e = s.entries[i]
-		}
+	if es := s.entries[kindAccepted]; len(es) > 0 {
+		e = es[len(es)-1]
 	}
 	s.mu.Unlock()
 	if e == nil {
