@@ -55,6 +55,14 @@ func batchInput(f *Factory, b *batchFlags, args []string) (io.ReadCloser, error)
 			if err != nil {
 				return nil, err
 			}
+			msgs, isMsgs, err := sail.PromptMessages(p)
+			if err != nil {
+				return nil, err
+			}
+			if isMsgs {
+				_ = enc.Encode(map[string]any{"input": msgs})
+				continue
+			}
 			_ = enc.Encode(map[string]string{"input": p})
 		}
 		return io.NopCloser(strings.NewReader(sb.String())), nil

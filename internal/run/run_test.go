@@ -2,9 +2,12 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -374,5 +377,76 @@ func TestOrderedHoldsDeliveriesUntilCreated(t *testing.T) {
 	s.Emit(event.Delivery{Attempt: 2})
 	if got := kinds(&rec); got != "ready created delivery forwarded delivery" {
 		t.Fatalf("after created: %s", got)
+	}
+}
+
+// A server speaking the reference's dialect (pending, running) is shown
+// as it spoke, while the logic sees one status per meaning: pending after
+// a created pending is no change, and completed ends the run.
+func TestRunStatusEventsKeepSailsSpelling(t *testing.T) {
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		st, code := "pending", http.StatusAccepted
+		if r.Method == http.MethodGet {
+			code = http.StatusOK
+			switch polls.Add(1) {
+			case 1:
+				st = "pending"
+			case 2:
+				st = "RUNNING"
+			default:
+				st = "completed"
+			}
+		}
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"id":"resp_1","object":"response","created_at":1,"status":%q,"model":"m","metadata":{},"output":[],"usage":{"input_tokens":0,"output_tokens":0,"total_tokens":0}}`, st)
+	}))
+	defer srv.Close()
+	client, err := sail.New(sail.Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec event.Recorder
+	res, err := Run(ctxT(t), Options{
+		API:          client,
+		Request:      sail.CreateRequest{Model: "m", Input: "hi"},
+		PollInterval: 10 * time.Millisecond,
+		Sink:         &rec,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Status != "completed" {
+		t.Errorf("result status %q", res.Status)
+	}
+	var shown []string
+	for _, e := range rec.Events() {
+		switch e := e.(type) {
+		case event.Created:
+			shown = append(shown, "created:"+e.Status)
+		case event.Status:
+			shown = append(shown, "status:"+e.Status)
+		case event.Completed:
+			shown = append(shown, "completed:"+e.Status)
+		}
+	}
+	if got, want := strings.Join(shown, " "), "created:pending status:RUNNING status:completed completed:completed"; got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestWireStatus(t *testing.T) {
+	cases := []struct{ body, norm, want string }{
+		{`{"status":"canceled"}`, "cancelled", "canceled"},
+		{`{"status":"COMPLETED"}`, "completed", "COMPLETED"},
+		{`{"object":"chat.completion"}`, "completed", "completed"}, // derived: nothing sent
+		{`{"status":"completed"}`, "failed", "failed"},             // disagreeing: trust the logic's value
+		{`not json`, "completed", "completed"},
+	}
+	for _, c := range cases {
+		if got := wireStatus([]byte(c.body), c.norm); got != c.want {
+			t.Errorf("wireStatus(%s, %q) = %q, want %q", c.body, c.norm, got, c.want)
+		}
 	}
 }

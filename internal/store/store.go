@@ -580,18 +580,17 @@ func (s *Store) HasDedupeKey(key string) bool {
 // the directory). It returns an error wrapping ErrNotFound if there is none.
 func (s *Store) Get(id string) (*Record, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for try := 0; ; try++ {
 		for _, es := range s.entries {
 			if i, ok := sort.Find(len(es), func(i int) int { return strings.Compare(id, es[i].sum.ID) }); ok {
-				return s.read(es[i])
+				e := es[i]
+				s.mu.Unlock()
+				return s.read(e) // outside the lock: a big body must not hold up Save
 			}
 		}
-		if try > 0 {
-			return nil, fmt.Errorf("delivery %q: %w (list them with `sail history`)", id, ErrNotFound)
-		}
-		if err := s.load(); err != nil {
-			return nil, err
+		if err := s.load(); try > 0 || err != nil {
+			s.mu.Unlock()
+			return nil, cmp.Or(err, fmt.Errorf("delivery %q: %w (list them with `sail history`)", id, ErrNotFound))
 		}
 	}
 }
