@@ -197,7 +197,10 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 	case last:
 		rec, err := st.Last()
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no accepted delivery yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"; rejected ones are listed by sail history and taken by ID`)
+			if some, _ := st.List(1); len(some) > 0 {
+				return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no accepted delivery in %s, only rejected ones", st.Dir()), "--last takes accepted ones only: give the ID of a rejected one (see sail history)")
+			}
+			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no deliveries yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"`)
 		}
 		if err != nil {
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("latest delivery: %w", err), "no deliveries yet? try: sail run --webhook --emulator \"hi\"")
