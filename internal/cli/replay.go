@@ -65,7 +65,7 @@ named by its ID, with a warning: it came from a sender that was not verified.`,
 				return err
 			}
 			if rec.Rejected {
-				fmt.Fprintf(f.IO.ErrOut, "warning: %s was rejected when it arrived (answered %d): its sender was not verified; replaying it anyway\n", rec.ID, rec.HTTPStatus)
+				fmt.Fprintf(f.IO.ErrOut, "warning: %s was rejected when it arrived (answered %d, token %s): replaying it anyway\n", rec.ID, rec.HTTPStatus, rec.Verdict)
 			}
 			if rec.Truncated {
 				fmt.Fprintf(f.IO.ErrOut, "warning: only the first %d of %d bytes of %s were kept; replaying those\n", len(rec.Body), rec.Bytes, rec.ID)

@@ -263,8 +263,8 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		}
 		// In place: from here on only the redacted body exists.
 		info, body, parseErr = payload.Prepare(body, rt.Token, inspectText)
-	} else if req.ContentLength > 0 {
-		d.Bytes = req.ContentLength
+	} else {
+		d.Bytes = max(req.ContentLength, int64(len(bd.buf))) // at least what was read
 	}
 
 	out := outcome{status: http.StatusOK}
