@@ -65,6 +65,10 @@ func TestScripts(t *testing.T) {
 			// The history under attack (history_*.txtar).
 			"flood": cmdFlood,
 			"mode":  cmdMode,
+			// Sail batches (sail_batch*.txtar).
+			"genjsonl": cmdGenJSONL,
+			"sameids":  cmdSameIDs,
+			"setmatch": cmdSetMatch,
 		},
 	})
 }

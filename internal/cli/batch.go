@@ -30,6 +30,7 @@ type batchFlags struct {
 	Strict      bool
 	Out         string
 	Resume      string
+	Sail        sailBatchFlags
 }
 
 func (b *batchFlags) register(cmd *cobra.Command) {
@@ -40,6 +41,7 @@ func (b *batchFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&b.Strict, "strict", false, "batch: stop at the first malformed line")
 	fl.StringVarP(&b.Out, "out", "o", "", "batch: write results to this file instead of stdout")
 	fl.StringVar(&b.Resume, "resume", "", "batch: skip items that already verified in this results file")
+	b.Sail.register(cmd)
 }
 
 // enabled reports whether the run is a batch: -f, or several prompts.
@@ -139,7 +141,11 @@ func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, cli
 	enc := json.NewEncoder(w)
 
 	prog := newBatchProgress(f)
-	sum, err := batch.Run(ctx, batch.NewReader(src), batch.Options{
+	runItems, err := o.Batch.Sail.runner(f, client, prog)
+	if err != nil {
+		return err
+	}
+	sum, err := runItems(ctx, batch.NewReader(src), batch.Options{
 		API: client, Webhook: o.Webhook, Inbox: in, Defaults: defaults, Token: o.Token,
 		Concurrency: o.Batch.Concurrency, ItemTimeout: o.Batch.ItemTimeout,
 		PollInterval: o.PollInterval, NoPoll: o.NoPoll, WebhookGrace: o.WebhookGrace,

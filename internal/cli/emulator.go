@@ -84,6 +84,7 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	fl.DurationVar(&o.Faults.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "first retry delay, doubling")
 	fl.IntVar(&o.Faults.MaxAttempts, "max-attempts", emulator.DefaultMaxAttempts, "delivery attempts per webhook, the first included (4 = 1 + 3 retries; 3 = the other reading of \"up to 3 retries\")")
 	fl.StringVar(&o.Faults.StatusNames, "status-names", emulator.StatusNamesSail, "names of unfinished statuses: sail (pending, running, as Sail's API reference) or openai (queued, in_progress, as its docs pages)")
+	fl.BoolVar(&o.Faults.BatchWebhooks, "batch-webhooks", true, "requests of a batch (/v1/batches) fire their webhooks; false leaves them to polling")
 	registerCompletions(cmd, f)
 	return cmd
 }

@@ -191,6 +191,7 @@ type emulatorFlags struct {
 	RetryBackoff     time.Duration
 	StatusNames      string
 	MaxAttempts      int
+	BatchWebhooks    bool
 }
 
 func (e *emulatorFlags) register(cmd *cobra.Command) {
@@ -206,10 +207,11 @@ func (e *emulatorFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&e.RetryBackoff, "emulator-retry-backoff", time.Second, "emulator: first retry delay, doubling")
 	fl.StringVar(&e.StatusNames, "emulator-status-names", emulator.StatusNamesSail, "emulator: status names, sail (pending, running) or openai (queued, in_progress)")
 	fl.IntVar(&e.MaxAttempts, "emulator-max-attempts", emulator.DefaultMaxAttempts, "emulator: delivery attempts per webhook, the first included (4 = 1 + 3 retries)")
+	fl.BoolVar(&e.BatchWebhooks, "emulator-batch-webhooks", true, "emulator: requests of a Sail batch fire their webhooks (false: only polling finds them)")
 }
 
 func (e *emulatorFlags) anyWebhookFault() bool {
-	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0
+	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0 || !e.BatchWebhooks
 }
 
 func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
@@ -217,6 +219,7 @@ func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
 		Latency: e.Latency, Outcome: e.Outcome, DropWebhook: e.DropWebhook, DuplicateWebhook: e.DuplicateWebhook,
 		WrongToken: e.WrongToken, FailAttempts: e.FailAttempts, WebhookDelay: e.WebhookDelay,
 		RetryBackoff: e.RetryBackoff, StatusNames: e.StatusNames, MaxAttempts: e.MaxAttempts, Log: log,
+		NoBatchWebhooks: !e.BatchWebhooks,
 	}
 }
 

@@ -242,6 +242,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		}
 	}
 	isBatch := o.Batch.enabled(o.Args)
+	if o.Batch.Sail.Enabled && !isBatch {
+		return exitcode.WithHint(exitcode.Usage, errors.New("--sail-batch applies to a batch"), "add -f FILE (or give several prompts)")
+	}
 	if isBatch && o.Output != "" {
 		return exitcode.New(exitcode.Usage, "--output applies to a single run; a batch writes one result line per item")
 	}

@@ -83,6 +83,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock for created_at, completed_at and Attempt.At.
 	Now func() time.Time
+	// NoBatchWebhooks makes the requests of a batch fire no webhook, as
+	// Sail may do (whether it fires them is undocumented).
+	NoBatchWebhooks bool
 }
 
 // Validate reports an option that cannot work. Its errors carry exit code
@@ -161,7 +164,9 @@ type Emulator struct {
 	attempts []Attempt // ring of at most maxAttemptsKept
 	attHead  int
 
-	stats Stats // under mu
+	stats    Stats        // under mu
+	batches  batchStore   // under mu
+	requests atomic.Int64 // /v1 requests served
 }
 
 // New returns an Emulator configured by o, or an error if o is invalid.
@@ -329,14 +334,21 @@ func sleep(ctx context.Context, d time.Duration, interrupt <-chan struct{}) bool
 // Stats counts responses, so tests can check how many a client kept in
 // flight at once.
 type Stats struct {
-	Created    int `json:"created"`     // responses admitted
-	Active     int `json:"active"`      // not yet terminal
-	PeakActive int `json:"peak_active"` // most ever not terminal at once
+	// Batches counts POST /v1/batches that created a batch; their requests
+	// are counted in BatchRequests (and Active), not in Created.
+	Batches       int   `json:"batches_created"`
+	BatchRequests int   `json:"batch_requests"`
+	APIRequests   int64 `json:"api_requests"` // every /v1 request, for benchmarks
+	Created       int   `json:"created"`      // responses admitted
+	Active        int   `json:"active"`       // not yet terminal
+	PeakActive    int   `json:"peak_active"`  // most ever not terminal at once
 }
 
 // Stats returns the current counts; also served as GET /_emulator/stats.
 func (e *Emulator) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stats
+	s := e.stats
+	s.APIRequests = e.requests.Load()
+	return s
 }

@@ -68,6 +68,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound("unknown_url", "Invalid URL (%s %s): the emulator serves /v1/... and /_emulator/deliveries.", r.Method, p))
 		return
 	}
+	e.requests.Add(1)
 	keyHash, aerr := e.authenticate(r, anthropic)
 	if aerr != nil {
 		writeError(w, aerr)
@@ -107,6 +108,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			writeBytes(w, body, nil)
 		}
+	case p == "/v1/batches" || strings.HasPrefix(p, "/v1/batches/"):
+		e.serveBatches(w, r, keyHash)
 	case p == "/v1/chat/completions":
 		if allow(w, r, http.MethodPost) {
 			e.createChat(w, r, keyHash)
