@@ -34,7 +34,12 @@ mismatch, missing or none), --since (a duration such as 1h, or a time such as
 2026-03-01 or 2026-03-01T15:04:05Z). --limit (-n) must be at least 1; --all
 lists everything.
 
-History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600).
+KIND is accepted (verified and answered by sail: the last 1000 are kept)
+or rejected (wrong or missing token, not JSON, too large, or refused while
+busy: the last 100 are kept, apart, so they never push accepted ones out).
+
+History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600);
+docs/history-format.md describes the files.
 Authorization headers and metadata.webhook_token values are redacted before
 anything is written.`,
 		Example: `  sail history
@@ -42,7 +47,8 @@ anything is written.`,
   sail history --verdict mismatch --since 1h
   sail history --response resp_01J... --all
   sail history show --last
-  sail history show d_01J... --raw | jq .output`,
+  sail history show d_01J... --raw | jq .output
+  sail history show d_01J... --json | jq .headers`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := q.parse(cmd, f.Now(), n); err != nil {
@@ -60,7 +66,7 @@ anything is written.`,
 				var buf bytes.Buffer
 				enc := json.NewEncoder(&buf)
 				for _, s := range list {
-					if err := enc.Encode(s); err != nil {
+					if err := enc.Encode(listed{s, kind(s)}); err != nil {
 						return err
 					}
 				}
@@ -75,14 +81,14 @@ anything is written.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tRECEIVED\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
+			fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
 			for _, s := range list {
 				dup := ""
 				if s.Duplicate {
 					dup = "duplicate"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", render.Sanitize(s.ID), s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-					s.HTTPStatus, render.Sanitize(s.Verdict), render.OrDash(render.Sanitize(s.ResponseID)), render.OrDash(render.Sanitize(s.ResponseStatus)), render.HumanBytes(s.Bytes), dup)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", render.Sanitize(s.ID), s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+					kind(s), s.HTTPStatus, render.Sanitize(s.Verdict), render.OrDash(render.Sanitize(s.ResponseID)), render.OrDash(render.Sanitize(s.ResponseStatus)), render.HumanBytes(s.Bytes), dup)
 			}
 			return tw.Flush()
 		},
@@ -122,16 +128,12 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 				return writeData(f, append(rec.Body, '\n'))
 			}
 			if asJSON {
-				var buf bytes.Buffer
-				if err := writeRecordJSON(&buf, rec); err != nil {
-					return err
-				}
-				return writeData(f, buf.Bytes())
+				return writeData(f, append(recordJSON(rec), '\n'))
 			}
 			// Everything below comes from a sender, through the history file.
 			san := render.Sanitize
-			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
-				san(rec.ID), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(san(rec.RemoteAddr)), san(rec.Path), rec.HTTPStatus,
+			fmt.Fprintf(f.IO.Out, "id:          %s\nkind:        %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
+				san(rec.ID), kind(rec.Summary), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(san(rec.RemoteAddr)), san(rec.Path), rec.HTTPStatus,
 				san(rec.Verdict), rec.Duplicate, render.OrDash(san(rec.ResponseID)), render.OrDash(san(rec.ResponseStatus)), render.OrDash(san(rec.Model)), render.HumanBytes(rec.Bytes))
 			if rec.Excerpt != "" {
 				fmt.Fprintf(f.IO.Out, "excerpt:     %s\n", san(rec.Excerpt))
@@ -153,9 +155,9 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
+	cmd.Flags().BoolVar(&last, "last", false, "the newest accepted delivery")
 	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted; escaped when stdout is a terminal)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "the delivery as one JSON object: summary, headers and payload")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole record as one JSON object (payload under \"body\", byte for byte; escaped when stdout is a terminal)")
 	h.registerDir(cmd)
 	return cmd
 }
@@ -199,6 +201,41 @@ func sanitizeLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// listed is a summary as `sail history --json` prints it: kind is always
+// present, "accepted" or "rejected".
+type listed struct {
+	store.Summary
+	Kind string `json:"kind"`
+}
+
+func kind(s store.Summary) string {
+	if s.Rejected {
+		return "rejected"
+	}
+	return "accepted"
+}
+
+// recordJSON is one stored record as a JSON object: the header fields,
+// "kind", and the payload under "body" byte for byte when it is JSON, or
+// as a string under "body_text" when it is not (a rejected body, or a
+// truncated prefix).
+func recordJSON(rec *store.Record) []byte {
+	out, _ := json.Marshal(struct {
+		store.Record
+		Kind string `json:"kind"`
+	}{*rec, kind(rec.Summary)})
+	out = out[:len(out)-1]
+	switch {
+	case len(rec.Body) == 0:
+	case json.Valid(rec.Body):
+		out = append(append(out, `,"body":`...), rec.Body...)
+	default:
+		text, _ := json.Marshal(string(rec.Body))
+		out = append(append(out, `,"body_text":`...), text...)
+	}
+	return append(out, '}')
+}
+
 func (h *historyFlags) registerDir(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&h.Dir, "history-dir", "", "delivery history directory (default $XDG_STATE_HOME/sail/history)")
 }
@@ -230,6 +267,9 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 	case last:
 		rec, err := st.Last()
 		if errors.Is(err, store.ErrNotFound) {
+			if some, _ := st.List(1); len(some) > 0 {
+				return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no accepted delivery in %s, only rejected ones", st.Dir()), "--last takes accepted ones only: give the ID of a rejected one (see sail history)")
+			}
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no deliveries yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"`)
 		}
 		if err != nil {

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -117,30 +115,6 @@ func (q *historyQuery) list(st *store.Store) ([]store.Summary, error) {
 	return out, nil
 }
 
-// writeRecordJSON prints one delivery as JSON: the summary fields, the
-// (redacted) headers and the payload — as JSON when it is JSON, otherwise
-// as a string in payload_text. encoding/json escapes every control
-// character, so no raw NUL or escape sequence reaches the output.
-func writeRecordJSON(w io.Writer, rec *store.Record) error {
-	out := struct {
-		store.Summary
-		Headers     map[string]string `json:"headers"`
-		Payload     json.RawMessage   `json:"payload,omitempty"`
-		PayloadText *string           `json:"payload_text,omitempty"`
-	}{Summary: rec.Summary, Headers: rec.Headers}
-	if out.Headers == nil {
-		out.Headers = map[string]string{}
-	}
-	if len(rec.Body) > 0 && json.Valid(rec.Body) {
-		out.Payload = rec.Body
-	} else if len(rec.Body) > 0 {
-		s := string(rec.Body)
-		out.PayloadText = &s
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
-}
 
 // completeHistoryResponses offers the response ids in the history, newest
 // first, each once.

@@ -40,6 +40,10 @@ answer 2xx.
 The stored payload has metadata.webhook_token redacted; pass --token to send
 the Authorization header your app expects.
 
+--last takes the newest accepted delivery, never one sail rejected (wrong or
+missing token, not JSON, too large). A rejected delivery is replayed only when
+named by its ID, with a warning: it came from a sender that was not verified.
+
 The request also carries the original User-Agent, X-Sail-Delivery-Id (the
 delivery's history id) and X-Sail-Attempt (its attempt number).
 
@@ -78,6 +82,12 @@ otherwise as a string). The history keeps the delivery as received.`,
 			if err != nil {
 				return err
 			}
+			if rec.Rejected {
+				fmt.Fprintf(f.IO.ErrOut, "warning: %s was rejected when it arrived (answered %d, token %s): replaying it anyway\n", rec.ID, rec.HTTPStatus, rec.Verdict)
+			}
+			if rec.Truncated {
+				fmt.Fprintf(f.IO.ErrOut, "warning: only the first %d of %d bytes of %s were kept; replaying those\n", len(rec.Body), rec.Bytes, rec.ID)
+			}
 			// Before the --timeout starts: the editor takes the user's time.
 			body, err := editBody(cmd.Context(), f, rec.Body, o.Edit, o.Set)
 			if err != nil {
@@ -105,7 +115,7 @@ otherwise as a string). The history keeps the delivery as received.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&o.Last, "last", false, "replay the newest delivery")
+	cmd.Flags().BoolVar(&o.Last, "last", false, "replay the newest accepted delivery")
 	cmd.Flags().StringVar(&o.To, "to", "", "URL to POST the delivery to")
 	cmd.Flags().StringVar(&o.Token, "token", "", "bearer token to send")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "give up after this long")
