@@ -115,7 +115,6 @@ func (q *historyQuery) list(st *store.Store) ([]store.Summary, error) {
 	return out, nil
 }
 
-
 // completeHistoryResponses offers the response ids in the history, newest
 // first, each once.
 func completeHistoryResponses(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
