@@ -57,16 +57,35 @@ func TestReader(t *testing.T) {
 
 func TestLineErrorMessages(t *testing.T) {
 	for line, want := range map[string]string{
-		`{"input":"x","promt":"typo"}`: `unknown field "promt"`,
-		`{"input":3}`:                  `field "input"`,
-		`{`:                            "not valid JSON",
-		`{"input":"x"`:                 "cut short",
-		`{"input":"x"} {}`:             "more than one JSON value",
+		`{"input":"x","promt":"typo"}`:          `unknown field "promt" (fields: custom_id, input, model`,
+		`{"input":3}`:                           `"input" must be a string, got a number`,
+		`{"input":"x","max_output_tokens":"5"}`: `"max_output_tokens" must be a whole number, got a string`,
+		`{"input":"x","metadata":{"a":1}}`:      `"metadata" must be an object of string values, got a number`,
+		`42`:                                    `want a JSON object such as {"input": "…"} or a JSON string, got a number`,
+		`["What is 2+2?"]`:                      `want a JSON object such as {"input": "…"} or a JSON string, got an array`,
+		`What is 2+2?`:                          `not JSON: write the prompt as a JSON string`,
+		`""`:                                    `the prompt is empty`,
+		`"a" "b"`:                               "more than one JSON value",
+		`"unterminated`:                         "not valid JSON",
+		`{`:                                     "not valid JSON",
+		`{"input":"x"`:                          "cut short",
+		`{"input":"x"} {}`:                      "more than one JSON value",
 	} {
 		_, err := ParseLine([]byte(line), 7)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "line 7: ") {
 			t.Errorf("%s: error %v, want %q", line, err, want)
 		}
+	}
+}
+
+func TestJSONStringLineIsAPrompt(t *testing.T) {
+	it, err := ParseLine([]byte(`  "What is 4+4?"  `), 3)
+	if err != nil || it.Input != "What is 4+4?" || it.Line != 3 || it.Key() != "line:3" {
+		t.Fatalf("got %+v, %v", it, err)
+	}
+	it, err = ParseLine([]byte(`"tab\tand \"quotes\""`), 1)
+	if err != nil || it.Input != "tab\tand \"quotes\"" {
+		t.Fatalf("escapes: got %+v, %v", it, err)
 	}
 }
 
