@@ -59,14 +59,14 @@ type Options struct {
 	WebhookGrace time.Duration
 	Max429Waits  int // how many Retry-After waits a create may take; default 5
 
-	Strict      bool                  // stop at the first malformed line
-	SkipInvalid bool                  // malformed lines do not make the exit code non-zero
+	Strict      bool // stop at the first malformed line
+	SkipInvalid bool // malformed lines do not make the exit code non-zero
 	// Stop ends creating (the first Ctrl-C): items in flight go on under
 	// ctx, which bounds them (deadline, second Ctrl-C). nil: only ctx.
 	Stop <-chan struct{}
 	// Total is the number of items that will run when known up front (a
 	// regular file scanned first), for a true progress bar; 0 = unknown.
-	Total int
+	Total       int
 	Skip        func(key string) bool // --resume
 	OnResult    func(Result) error    // called serially, in completion order
 	OnLineError func(*LineError)      // malformed line, reported and skipped
