@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/progress"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/batch"
@@ -361,7 +362,11 @@ func (p *batchProgress) update(pr batch.Progress) {
 	if rate > 0 && pending > 0 {
 		line += fmt.Sprintf(", ETA %s", (time.Duration(float64(pending)/rate) * time.Second).Round(time.Second))
 	}
-	fmt.Fprintf(p.f.IO.ErrOut, "\r%s %s\x1b[K", p.bar.ViewAs(frac), line)
+	bar := p.bar.ViewAs(frac)
+	if p.f.IO.ColorDisabled {
+		bar = ansi.Strip(bar) // the bar colours itself whatever it is told
+	}
+	fmt.Fprintf(p.f.IO.ErrOut, "\r%s %s\x1b[K", bar, line)
 	p.lastLine = len(line)
 }
 
