@@ -91,6 +91,12 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
   # Real API through ngrok (SAIL_API_KEY and NGROK_AUTHTOKEN set):
   sail run --webhook "Summarize this document." 
 
+  # Unquoted words are one prompt (one response):
+  sail run --webhook --emulator What is 2+2
+
+  # A batch: one JSON string or {"input": …} object per line
+  sail run --webhook --emulator -f prompts.jsonl -o results.jsonl
+
   # Capture only the answer:
   answer=$(sail run --webhook --emulator --output text "hi")
 
