@@ -37,6 +37,7 @@ given, a local one when the API is on this machine (an emulator), else ngrok.
 Exits 0 only when everything sail run --webhook needs against the configured
 API is in place (an accepted key, and a tunnel it can reach); otherwise 4.`,
 		Example: `  sail doctor
+  sail doctor --tunnel ngrok        # check ngrok even for an API on this machine
   sail doctor --json | jq -r '.[] | select(.ok|not) | .fix'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,7 +45,7 @@ API is in place (an accepted key, and a tunnel it can reach); otherwise 4.`,
 			if err != nil {
 				return err
 			}
-			applyFlags(cmd, cfg, map[string]string{"api-url": "api_url", "public-url": "public_url", "domain": "ngrok_domain"})
+			applyFlags(cmd, cfg, map[string]string{"api-url": "api_url", "tunnel": "tunnel", "public-url": "public_url", "domain": "ngrok_domain"})
 			tf.resolve(cfg, f.Env)
 			// The ngrok check must give up (and say why) before doctor's own
 			// deadline cuts it off with nothing to show.
@@ -68,6 +69,7 @@ API is in place (an accepted key, and a tunnel it can reach); otherwise 4.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "deadline of each network check")
 	cmd.Flags().String("api-url", "", "Sail API base URL to check")
+	cmd.Flags().String("tunnel", "", "tunnel to check, as sail run --tunnel: auto, local, ngrok or public (default auto)")
 	cmd.Flags().StringVar(&tf.PublicURL, "public-url", "", "your own tunnel URL, instead of ngrok")
 	cmd.Flags().StringVar(&tf.Server, "ngrok-server-addr", "", "ngrok connect address host:port")
 	_ = cmd.Flags().MarkHidden("ngrok-server-addr")
