@@ -148,3 +148,17 @@ func TestRunPayloadNotGetPrintsGetsAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestListenOnDumbTerminalGetsPlainLines(t *testing.T) {
+	f, out, errOut := terminalFactory(t, map[string]string{"TERM": "dumb"})
+	f.TUIInput = strings.NewReader("q")
+	if code := execWith(t, f, "listen", "--addr", "127.0.0.1:0", "--no-history", "--timeout", "200ms"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(errOut.String()+out.String(), "\x1b[") {
+		t.Fatalf("escape sequences on a dumb terminal:\nstdout %q\nstderr %q", out, errOut)
+	}
+	if !strings.Contains(out.String(), "Listening on http://127.0.0.1:") {
+		t.Fatalf("no plain listen lines:\n%s", out)
+	}
+}
