@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,8 +165,14 @@ func TestBatchProgressCountsTheFileUpFront(t *testing.T) {
 	h := newBatchHarness(t, 0, 10)
 	h.f.IO.StderrTTY = true
 	// Each reading of the clock is a second later, so every result redraws.
+	var mu sync.Mutex
 	var tick time.Time
-	h.f.Now = func() time.Time { tick = tick.Add(time.Second); return tick }
+	h.f.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		tick = tick.Add(time.Second)
+		return tick
+	}
 	if c := waitCode(t, h.start(context.Background(), "--concurrency", "1")); c != 0 {
 		t.Fatalf("exit %d: %s", c, h.errOut)
 	}
