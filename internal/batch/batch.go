@@ -283,6 +283,9 @@ func (s Summary) err() error {
 		return nil
 	}
 	var parts []string
+	if s.ExitCode == exitcode.Interrupted {
+		parts = append(parts, fmt.Sprintf("interrupted after %d items; the rest were not started", s.Items))
+	}
 	if failed := s.Items - s.Verified; failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %d items did not verify", failed, s.Items))
 	}

@@ -168,6 +168,16 @@ func runBatch(ctx, stop context.Context, f *Factory, o *RunOptions, client run.A
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 
+	// Waiting for items in flight can take up to their deadline: say so.
+	ran, said := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(said)
+		select {
+		case <-stop.Done():
+			prog.log("interrupted: creating no more items; waiting for those in flight (Ctrl-C again to abort them)")
+		case <-ran:
+		}
+	}()
 	sum, err := batch.Run(ctx, batch.NewReader(src), batch.Options{
 		API: client, Webhook: o.Webhook, Inbox: in, Defaults: defaults, Token: o.Token,
 		Concurrency: o.Batch.Concurrency, ItemTimeout: o.Batch.ItemTimeout,
@@ -187,6 +197,8 @@ func runBatch(ctx, stop context.Context, f *Factory, o *RunOptions, client run.A
 		},
 		OnProgress: prog.update,
 	})
+	close(ran)
+	<-said
 	prog.finish()
 	if ferr := w.Flush(); ferr != nil && err == nil {
 		err = ferr

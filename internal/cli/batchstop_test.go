@@ -129,7 +129,7 @@ func TestBatchFirstInterruptLetsInFlightItemsFinish(t *testing.T) {
 			t.Errorf("item in flight at the first Ctrl-C did not finish: %+v", r)
 		}
 	}
-	if !strings.Contains(h.errOut.String(), "--resume") {
+	if !strings.Contains(h.errOut.String(), "waiting for those in flight (Ctrl-C again to abort them)") || !strings.Contains(h.errOut.String(), "--resume") {
 		t.Errorf("stderr does not say how to finish:\n%s", h.errOut)
 	}
 }
