@@ -340,6 +340,7 @@ func runItem(ctx context.Context, api run.API, it Item, o Options) Result {
 		}
 		req.Metadata = md
 	}
+	it.ApplyParams(&req)
 	// One key for every try of this item's create, so a retry after 429 can
 	// never start a second job.
 	req.IdempotencyKey = sail.NewIdempotencyKey()

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/sailresearch/sail/internal/sail"
 )
 
 func TestReader(t *testing.T) {
@@ -58,7 +60,7 @@ func TestReader(t *testing.T) {
 func TestLineErrorMessages(t *testing.T) {
 	for line, want := range map[string]string{
 		`{"input":"x","promt":"typo"}`:          `unknown field "promt" (fields: custom_id, input, model`,
-		`{"input":3}`:                           `"input" must be a string, got a number`,
+		`{"input":3}`:                           `"input" must be a string or an array of {"role", "content"} messages`,
 		`{"input":"x","max_output_tokens":"5"}`: `"max_output_tokens" must be a whole number, got a string`,
 		`{"input":"x","metadata":{"a":1}}`:      `"metadata" must be an object of string values, got a number`,
 		`42`:                                    `want a JSON object such as {"input": "…"} or a JSON string, got a number`,
@@ -70,6 +72,18 @@ func TestLineErrorMessages(t *testing.T) {
 		`{`:                                     "not valid JSON",
 		`{"input":"x"`:                          "cut short",
 		`{"input":"x"} {}`:                      "more than one JSON value",
+		`{"input":[]}`:                          "the array is empty",
+		`{"input":[{"content":"x"}]}`:           "no role",
+		`{"input":[{"role":"user"}]}`:           "content: missing",
+		`{"input":[{"role":"user","content":"x","name":"n"}]}`: `unknown key "name"`,
+		`{"input":[1]}`:                                               `"input"`,
+		`{"input":"x","temperature":2.5}`:                             `"temperature" 2.5 is outside 0–2`,
+		`{"input":"x","temperature":"hot"}`:                           `"temperature" must be a number, got a string`,
+		`{"input":"x","top_p":-1}`:                                    `"top_p" -1 is outside 0–1`,
+		`{"input":"x","reasoning_effort":"turbo"}`:                    `"reasoning_effort" "turbo"`,
+		`{"input":"x","user":"` + strings.Repeat("u", 257) + `"}`:     "at most 256",
+		`{"input":"x","json_schema":[1]}`:                             `"json_schema"`,
+		`{"input":"x","json_schema":{"name":"bad name","schema":{}}}`: "letters, digits",
 	} {
 		_, err := ParseLine([]byte(line), 7)
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "line 7: ") {
@@ -90,7 +104,7 @@ func TestJSONStringLineIsAPrompt(t *testing.T) {
 }
 
 func FuzzParseLine(f *testing.F) {
-	for _, s := range []string{`{"input":"hi"}`, `{"custom_id":"a","input":"x","metadata":{"a":"b"}}`, `[]`, `{"input":null}`, "\xff"} {
+	for _, s := range []string{`{"input":"hi"}`, `{"input":[{"role":"user","content":"x"}],"temperature":1,"json_schema":{"type":"object"}}`, `{"custom_id":"a","input":"x","metadata":{"a":"b"}}`, `[]`, `{"input":null}`, "\xff"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -102,8 +116,45 @@ func FuzzParseLine(f *testing.F) {
 			}
 			return
 		}
-		if strings.TrimSpace(it.Input) == "" || it.Line != 1 {
+		if (strings.TrimSpace(it.Input) == "") == (len(it.Messages) == 0) || it.Line != 1 {
 			t.Fatalf("accepted an item without input: %+v", it)
 		}
 	})
 }
+
+func TestParseLineParams(t *testing.T) {
+	it, err := ParseLine([]byte(`{"custom_id":"c","input":[{"role":"system","content":"Be terse."},{"role":"user","content":[{"type":"input_text","text":"hi"}]}],`+
+		`"temperature":0.5,"top_p":0.9,"reasoning_effort":"low","json_schema":{"name":"answer","schema":{"type":"object"},"strict":true},`+
+		`"prompt_cache_key":"p","user":"u","completion_window":"flex"}`), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Input != "" || len(it.Messages) != 2 || it.Messages[0].Role != "system" || string(it.Messages[1].Content) != `[{"type":"input_text","text":"hi"}]` {
+		t.Fatalf("messages: %+v", it.Messages)
+	}
+	var req sail.CreateRequest
+	req.Input = "default"
+	req.Temperature = ptr(1.0)
+	req.CompletionWindow = "asap"
+	it.ApplyParams(&req)
+	if req.Input != "" || len(req.Messages) != 2 || *req.Temperature != 0.5 || *req.TopP != 0.9 || req.ReasoningEffort != "low" ||
+		req.PromptCacheKey != "p" || req.User != "u" || req.CompletionWindow != "flex" {
+		t.Fatalf("request: %+v", req)
+	}
+	if js := req.JSONSchema; js == nil || js.Name != "answer" || string(js.Schema) != `{"type":"object"}` || js.Strict == nil || !*js.Strict {
+		t.Fatalf("json schema: %+v", req.JSONSchema)
+	}
+
+	// A line that sets nothing keeps the run's defaults.
+	plain, err := ParseLine([]byte(`{"input":"hi"}`), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req = sail.CreateRequest{Temperature: ptr(0.3), ReasoningEffort: "high"}
+	plain.ApplyParams(&req)
+	if *req.Temperature != 0.3 || req.ReasoningEffort != "high" || req.Messages != nil {
+		t.Fatalf("defaults lost: %+v", req)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

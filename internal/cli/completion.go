@@ -10,7 +10,8 @@ var fixedValues = map[string][]string{
 	"tunnel":            {"auto\tpick from the API URL and NGROK_AUTHTOKEN", "local\tloopback only", "ngrok\tembedded ngrok agent", "public\tyour own tunnel (--public-url)"},
 	"output":            {"events\tNDJSON events", "text\tonly the answer", "payload\tthe webhook payload"},
 	"token":             {"auto\trandom 256-bit token", "none\tno token"},
-	"completion-window": {"asap", "priority", "standard", "flex\tneeds a background response"},
+	"completion-window": {"asap\tas soon as possible", "priority", "standard", "flex\tcheapest; needs a background response"},
+	"reasoning-effort":  {"none\tresponses, chat", "minimal\tresponses, chat", "low", "medium", "high", "xhigh", "max\tmessages"},
 	"emulator-outcome":  {"completed", "failed", "incomplete", "cancelled"},
 	"outcome":           {"completed", "failed", "incomplete", "cancelled"},
 }

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +19,7 @@ import (
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -218,4 +222,121 @@ func storeOrNil(st *store.Store) webhook.Saver {
 		return nil
 	}
 	return st
+}
+
+// genFlags are the create parameters of run and responses create, mapped
+// per endpoint by sail.CreateRequest.
+type genFlags struct {
+	Temperature     float64
+	TopP            float64
+	ReasoningEffort string
+	JSONSchema      string // file
+	PromptCacheKey  string
+	User            string
+}
+
+// maxSchemaBytes bounds a --json-schema file.
+const maxSchemaBytes = 1 << 20
+
+func (g *genFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.Float64Var(&g.Temperature, "temperature", 0, "sampling temperature: 0–2 (responses, chat), 0–1 (messages)")
+	fl.Float64Var(&g.TopP, "top-p", 0, "nucleus sampling, 0–1")
+	fl.StringVar(&g.ReasoningEffort, "reasoning-effort", "", "none, minimal, low, medium, high, xhigh (responses, chat); low, medium, high, xhigh, max (messages)")
+	fl.StringVar(&g.JSONSchema, "json-schema", "", "structured output following the JSON Schema in `FILE`")
+	fl.StringVar(&g.PromptCacheKey, "prompt-cache-key", "", "prompt_cache_key (responses and chat only)")
+	fl.StringVar(&g.User, "user", "", "end-user id: user (responses, chat) or metadata.user_id (messages)")
+	_ = cmd.MarkFlagFilename("json-schema", "json")
+}
+
+// apply sets the given flags on req (unset flags stay nil or "", so the
+// server's defaults apply) and reads --json-schema.
+func (g *genFlags) apply(cmd *cobra.Command, req *sail.CreateRequest) error {
+	fl := cmd.Flags()
+	if fl.Changed("temperature") {
+		req.Temperature = &g.Temperature
+	}
+	if fl.Changed("top-p") {
+		req.TopP = &g.TopP
+	}
+	req.ReasoningEffort, req.PromptCacheKey, req.User = g.ReasoningEffort, g.PromptCacheKey, g.User
+	if g.JSONSchema != "" {
+		js, err := readJSONSchema(g.JSONSchema)
+		if err != nil {
+			return err
+		}
+		req.JSONSchema = js
+	}
+	return nil
+}
+
+func readJSONSchema(path string) (*sail.JSONSchema, error) {
+	hint := `pass a file holding a JSON Schema object, e.g. {"type":"object","properties":{"answer":{"type":"string"}}}`
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("--json-schema: %w", err), hint)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxSchemaBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("--json-schema: read %s: %w", path, err)
+	}
+	if len(data) > maxSchemaBytes {
+		return nil, exitcode.New(exitcode.Usage, "--json-schema: %s is larger than %d MiB", path, maxSchemaBytes>>20)
+	}
+	js, err := sail.ParseJSONSchema(path, data)
+	if err != nil {
+		return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("--json-schema %s: %w", path, err), hint)
+	}
+	return js, nil
+}
+
+// setPrompt puts the prompt on req: a JSON array of {role, content}
+// messages becomes input messages, anything else is the text prompt.
+func setPrompt(req *sail.CreateRequest, prompt string) error {
+	msgs, ok, err := sail.PromptMessages(prompt)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		req.Input, req.Messages = "", msgs
+	default:
+		req.Input, req.Messages = prompt, nil
+	}
+	return nil
+}
+
+// metadataPairsHave reports whether repeated --metadata pairs set key.
+func metadataPairsHave(pairs []string, key string) bool {
+	for _, p := range pairs {
+		if k, _, ok := strings.Cut(p, "="); ok && strings.TrimSpace(k) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// metadataReserve counts the metadata keys sail adds on top of the
+// user's --metadata: the webhook's (given), the completion window, and
+// the user on messages, unless the user's metadata already holds them.
+func metadataReserve(pairs []string, webhook int, window, user string, ep sail.Endpoint) int {
+	n := webhook
+	if window != "" && !metadataPairsHave(pairs, sail.MetaCompletionWindow) {
+		n++
+	}
+	if user != "" && ep == sail.Messages && !metadataPairsHave(pairs, sail.MetaUserID) {
+		n++
+	}
+	return n
+}
+
+// noteOverrides tells the user (on stderr) which --metadata values a
+// dedicated flag replaces: the flag wins, as in the request sail sends.
+func noteOverrides(w io.Writer, md map[string]string, window, user string, ep sail.Endpoint) {
+	if v, ok := md[sail.MetaCompletionWindow]; ok && window != "" && v != window {
+		fmt.Fprintf(w, "notice: --completion-window %q replaces --metadata %s=%q\n", window, sail.MetaCompletionWindow, v)
+	}
+	if v, ok := md[sail.MetaUserID]; ok && user != "" && ep == sail.Messages && v != user {
+		fmt.Fprintf(w, "notice: --user replaces --metadata %s on the messages endpoint\n", sail.MetaUserID)
+	}
 }

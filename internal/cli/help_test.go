@@ -116,6 +116,9 @@ func TestCompleteFixedFlagValues(t *testing.T) {
 		{[]string{"run", "--emulator-outcome", ""}, "completed failed incomplete cancelled"},
 		{[]string{"emulator", "--outcome", ""}, "completed failed incomplete cancelled"},
 		{[]string{"run", "--completion-window", ""}, "asap priority standard flex"},
+		{[]string{"responses", "create", "--completion-window", ""}, "asap priority standard flex"},
+		{[]string{"run", "--reasoning-effort", ""}, "none minimal low medium high xhigh max"},
+		{[]string{"responses", "create", "--reasoning-effort", ""}, "none minimal low medium high xhigh max"},
 	} {
 		got, dir := complete(t, nil, tc.args...)
 		if strings.Join(got, " ") != tc.want {

@@ -72,14 +72,25 @@ func newCmdResponsesCreate(f *Factory) *cobra.Command {
 	var req sail.CreateRequest
 	var endpoint string
 	var metadata []string
+	var gen genFlags
 	cmd := &cobra.Command{
 		Use:   "create PROMPT | - | @FILE",
 		Short: "Create a response and print the API's answer as JSON",
 		Long: `Create a response on /v1/responses, /v1/chat/completions or /v1/messages and
 print the JSON the API answered. --webhook-url and --webhook-token go into
-metadata.completion_webhook and metadata.webhook_token. Every create carries
-a fresh Idempotency-Key, so a retried request never starts a second job.`,
+metadata.completion_webhook and metadata.webhook_token, --completion-window
+into metadata.completion_window. Every create carries a fresh idempotency key
+(Idempotency-Key; anthropic-idempotency-key on messages), so a retried
+request never starts a second job.
+
+A prompt that is a JSON array of {"role", "content"} objects is sent as input
+messages. --temperature, --top-p, --reasoning-effort, --json-schema,
+--prompt-cache-key and --user are mapped to each endpoint's own names; a
+value outside the endpoint's range is a usage error before anything is sent.`,
 		Example: `  sail responses create --background "What is 2+2?"
+  sail responses create --endpoint messages --completion-window standard "hi"
+  sail responses create --json-schema answer.schema.json --reasoning-effort low "What is 2+2?"
+  sail responses create --endpoint chat --temperature 0.2 @messages.json
   sail responses create --background --webhook-url http://127.0.0.1:8765/sail --webhook-token s3cret "hi"
   sail responses create --endpoint messages --metadata team=evals @prompt.txt
   echo "hi" | sail responses create -`,
@@ -104,14 +115,24 @@ a fresh Idempotency-Key, so a retried request never starts a second job.`,
 			if req.WebhookToken != "" {
 				reserve++
 			}
-			md, err := ParseMetadata(metadata, reserve)
+			if err := gen.apply(cmd, &req); err != nil {
+				return err
+			}
+			md, err := ParseMetadata(metadata, metadataReserve(metadata, reserve, req.CompletionWindow, req.User, ep))
 			if err != nil {
 				return err
 			}
 			if req.Background && ep != sail.Responses {
 				return exitcode.New(exitcode.Usage, "--background only applies to --endpoint responses")
 			}
-			req.Endpoint, req.Model, req.Input, req.Metadata = ep, cfg.Get("model"), prompt, md
+			req.Endpoint, req.Model, req.Metadata = ep, cfg.Get("model"), md
+			if err := setPrompt(&req, prompt); err != nil {
+				return err
+			}
+			if err := req.CheckParams(); err != nil {
+				return err
+			}
+			noteOverrides(f.IO.ErrOut, md, req.CompletionWindow, req.User, ep)
 			resp, err := c.Create(cmd.Context(), req)
 			if err != nil {
 				return err
@@ -128,7 +149,8 @@ a fresh Idempotency-Key, so a retried request never starts a second job.`,
 	fl.StringVar(&req.WebhookURL, "webhook-url", "", "metadata.completion_webhook: where Sail POSTs the result")
 	fl.StringVar(&req.WebhookToken, "webhook-token", "", "metadata.webhook_token: sent back as a Bearer token")
 	fl.StringArrayVar(&metadata, "metadata", nil, "extra metadata `key=value` (repeatable)")
-	fl.StringVar(&req.CompletionWindow, "completion-window", "", "asap, priority, standard or flex")
+	fl.StringVar(&req.CompletionWindow, "completion-window", "", "metadata.completion_window: asap, priority, standard or flex")
+	gen.register(cmd)
 	api.register(cmd)
 	registerCompletions(cmd, f)
 	return cmd

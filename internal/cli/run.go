@@ -36,6 +36,11 @@ type RunOptions struct {
 	MaxOutputTokens  int64
 	Metadata         []string
 	CompletionWindow string
+	Gen              genFlags
+	// Params holds the generation parameters resolved from Gen
+	// (temperature, top_p, reasoning effort, JSON schema, prompt cache
+	// key, user); the rest of the request comes from the fields above.
+	Params           sail.CreateRequest
 	Token            string
 	APIURL           string
 	Timeout          time.Duration
@@ -72,10 +77,18 @@ receives the delivery, checks the token, compares the payload with
 GET /v1/responses/{id}, and reports. A slow fallback poll notices when the
 webhook never comes.
 
-PROMPT is the text itself, - to read stdin, or @FILE to read a file.
-Several words are one prompt, joined with spaces as echo does, so
+PROMPT is the text itself, - to read stdin, or @FILE to read a file. A
+prompt that is a JSON array of {"role", "content"} objects is sent as input
+messages (on messages, a system message becomes "system"). Several words
+are one prompt, joined with spaces as echo does, so
 sail run --webhook What is 2+2 asks one question. Several prompts are a
 batch: put them in a file, one per line, and pass -f FILE (see docs/ci.md).
+
+--completion-window goes into metadata.completion_window, where Sail reads
+it. --temperature, --top-p, --reasoning-effort, --json-schema,
+--prompt-cache-key and --user are mapped to each endpoint's own names (see
+the README, "API compatibility"); a value outside the endpoint's range is a
+usage error before anything is sent.
 
 Output: on a terminal, progress on stderr and the answer on stdout. When
 stdout is not a terminal, or with --json, one NDJSON event per line on stdout
@@ -102,6 +115,12 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
 
   # See a failure path: the first two webhook attempts are dropped
   sail run --webhook --emulator --emulator-fail-attempts 2 --emulator-retry-backoff 100ms "hi"
+
+  # Structured output, sampled cooler, in Sail's flex window:
+  sail run --webhook --emulator --json-schema answer.schema.json --temperature 0.2 --completion-window flex "What is 2+2?"
+
+  # A conversation as {role, content} messages:
+  sail run --webhook --emulator @messages.json
 
   # Events for a script:
   sail run --webhook --emulator --json @prompt.txt | jq -c 'select(.type=="completed")'`,
@@ -138,6 +157,9 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
 				}
 				o.Timeout = d
 			}
+			if err := o.Gen.apply(cmd, &o.Params); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -151,7 +173,8 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
 	fl.StringVar(&o.Instructions, "instructions", "", "system instructions")
 	fl.Int64Var(&o.MaxOutputTokens, "max-output-tokens", 0, "cap on output tokens")
 	fl.StringArrayVar(&o.Metadata, "metadata", nil, "extra metadata `key=value` (repeatable)")
-	fl.StringVar(&o.CompletionWindow, "completion-window", "", "asap, priority, standard or flex")
+	fl.StringVar(&o.CompletionWindow, "completion-window", "", "metadata.completion_window: asap, priority, standard or flex")
+	o.Gen.register(cmd)
 	fl.StringVar(&o.Token, "token", run.TokenAuto, "webhook token: auto (random 256-bit), none, or a value")
 	fl.StringVar(&o.APIURL, "api-url", "", "Sail API base URL (default from SAIL_API_URL)")
 	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long (exit 124)")
@@ -203,10 +226,21 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if o.Webhook {
 		reserve = 2
 	}
-	md, err := ParseMetadata(o.Metadata, reserve)
+	md, err := ParseMetadata(o.Metadata, metadataReserve(o.Metadata, reserve, o.CompletionWindow, o.Params.User, ep))
 	if err != nil {
 		return err
 	}
+	req := o.Params
+	req.Endpoint, req.Model, req.Instructions = ep, o.Model, o.Instructions
+	req.MaxOutputTokens, req.Metadata, req.CompletionWindow = o.MaxOutputTokens, md, o.CompletionWindow
+	if err := setPrompt(&req, o.Prompt); err != nil {
+		return err
+	}
+	// Refuse out-of-range values before a tunnel or emulator starts.
+	if err := req.CheckParams(); err != nil {
+		return err
+	}
+	noteOverrides(f.IO.ErrOut, md, o.CompletionWindow, o.Params.User, ep)
 
 	// The answer is data and goes to stdout; people read stderr.
 	output := o.Output
@@ -280,11 +314,8 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	}
 
 	opts := run.Options{
-		API: client,
-		Request: sail.CreateRequest{
-			Endpoint: ep, Model: o.Model, Input: o.Prompt, Instructions: o.Instructions,
-			MaxOutputTokens: o.MaxOutputTokens, Metadata: md, CompletionWindow: o.CompletionWindow,
-		},
+		API:     client,
+		Request: req,
 		Webhook: o.Webhook, Token: o.Token, PollInterval: o.PollInterval, NoPoll: o.NoPoll,
 		WebhookGrace: o.WebhookGrace, Settle: o.Settle, CancelOnInterrupt: o.CancelOnInterupt,
 		Sink: sink, Now: f.Now,
@@ -325,7 +356,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 
 	if isBatch {
 		defaults := opts.Request
-		defaults.Input = ""
+		defaults.Input, defaults.Messages = "", nil
 		return runBatch(ctx, stop, f, o, client, opts.Inbox, defaults)
 	}
 

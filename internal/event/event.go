@@ -63,7 +63,9 @@ type Created struct {
 	OutputText string `json:"output_text,omitempty"`
 }
 
-// Status is sent when polling sees a new status of the response.
+// Status is sent when polling or a delivery sees the response's status
+// change meaning. Status is the value as Sail sent it, in either dialect
+// (pending/running or queued/in_progress): consumers normalise it.
 type Status struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`

@@ -7,6 +7,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/sailresearch/sail/internal/inbox"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -134,6 +136,9 @@ func (r *runner) interrupted(ctx context.Context) error {
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	req := r.o.Request
+	if req.Endpoint == "" {
+		req.Endpoint = sail.Responses // as sail.CreateRequest documents
+	}
 	var deliveries chan event.Delivery
 	done := make(chan struct{})
 	defer close(done)
@@ -181,7 +186,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.id = created.ID
 	r.lastState = created.Status
-	ev := event.Created{ID: created.ID, Endpoint: string(req.Endpoint), Model: created.Model, Status: created.Status}
+	ev := event.Created{ID: created.ID, Endpoint: string(req.Endpoint), Model: created.Model, Status: shownStatus(created)}
 	if ev.Model == "" {
 		ev.Model = req.Model
 	}
@@ -199,7 +204,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 // finishWithoutWebhook polls (responses) or reports the direct answer.
 func (r *runner) finishWithoutWebhook(ctx context.Context, ep sail.Endpoint, created *sail.Response) (*Result, error) {
 	final, source := created, "direct"
-	if ep == sail.Responses && !sail.IsTerminal(created.Status) {
+	if ep == sail.Responses && !status.IsTerminal(created.Status) {
 		source = "poll"
 		var err error
 		final, err = r.o.API.Wait(ctx, created.ID, sail.WaitOptions{Interval: 200 * time.Millisecond, MaxInterval: r.o.PollInterval, OnStatus: r.onStatus})
@@ -216,11 +221,35 @@ func (r *runner) finishWithoutWebhook(ctx context.Context, ep sail.Endpoint, cre
 	return res, statusError(final.ID, final.Status)
 }
 
+// onStatus emits a status event when the normalised status changes, so
+// "pending" then "queued" is no change, while the event shows the value
+// as Sail sent it (either dialect may appear: docs/events.md).
 func (r *runner) onStatus(resp *sail.Response) {
 	if resp.Status != r.lastState {
 		r.lastState = resp.Status
-		r.emit(event.Status{ID: resp.ID, Status: resp.Status})
+		r.emit(event.Status{ID: resp.ID, Status: shownStatus(resp)})
 	}
+}
+
+// shownStatus is the status as the server spelled it, or the normalised
+// one when it sent none (chat and messages answers).
+func shownStatus(resp *sail.Response) string {
+	if resp.WireStatus != "" {
+		return resp.WireStatus
+	}
+	return resp.Status
+}
+
+// wireStatus is the top-level "status" of a payload as sent, or fallback
+// (the normalised or derived status) when it has none.
+func wireStatus(body []byte, fallback string) string {
+	var v struct {
+		Status *string `json:"status"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Status == nil || *v.Status == "" || status.Normalize(*v.Status) != fallback {
+		return fallback
+	}
+	return *v.Status
 }
 
 // statusError is exit 6 for a response that ended without completing.
@@ -296,7 +325,7 @@ func (r *runner) waitForWebhook(ctx context.Context, ep sail.Endpoint, created *
 				continue
 			}
 			r.onStatus(resp)
-			if sail.IsTerminal(resp.Status) {
+			if status.IsTerminal(resp.Status) {
 				polled = resp
 				startGrace(resp.Status)
 			}
@@ -330,7 +359,7 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 	}
 	if info.Status != "" && info.Status != r.lastState {
 		r.lastState = info.Status
-		r.emit(event.Status{ID: r.id, Status: info.Status})
+		r.emit(event.Status{ID: r.id, Status: wireStatus(d.Body, info.Status)})
 	}
 	var diffs []string
 	var values []event.Difference

@@ -2,9 +2,12 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/inbox"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 )
@@ -384,7 +388,7 @@ type tamperedGet struct {
 
 func (a tamperedGet) Get(ctx context.Context, id string) (*sail.Response, error) {
 	r, err := a.API.Get(ctx, id)
-	if err != nil || !sail.IsTerminal(r.Status) {
+	if err != nil || !status.IsTerminal(r.Status) {
 		return r, err
 	}
 	cp := *r
@@ -412,5 +416,76 @@ func TestRunPayloadDiffersFromGetReportsGet(t *testing.T) {
 	want := event.Difference{Path: "output[0].content[0].text", Webhook: `"4"`, Get: `"5"`}
 	if v.Matches || len(v.Diffs) != 1 || v.Diffs[0] != want {
 		t.Fatalf("verified %+v, want diffs [%+v]", v, want)
+	}
+}
+
+// A server speaking the reference's dialect (pending, running) is shown
+// as it spoke, while the logic sees one status per meaning: pending after
+// a created pending is no change, and completed ends the run.
+func TestRunStatusEventsKeepSailsSpelling(t *testing.T) {
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		st, code := "pending", http.StatusAccepted
+		if r.Method == http.MethodGet {
+			code = http.StatusOK
+			switch polls.Add(1) {
+			case 1:
+				st = "pending"
+			case 2:
+				st = "RUNNING"
+			default:
+				st = "completed"
+			}
+		}
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"id":"resp_1","object":"response","created_at":1,"status":%q,"model":"m","metadata":{},"output":[],"usage":{"input_tokens":0,"output_tokens":0,"total_tokens":0}}`, st)
+	}))
+	defer srv.Close()
+	client, err := sail.New(sail.Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec event.Recorder
+	res, err := Run(ctxT(t), Options{
+		API:          client,
+		Request:      sail.CreateRequest{Model: "m", Input: "hi"},
+		PollInterval: 10 * time.Millisecond,
+		Sink:         &rec,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if res.Status != "completed" {
+		t.Errorf("result status %q", res.Status)
+	}
+	var shown []string
+	for _, e := range rec.Events() {
+		switch e := e.(type) {
+		case event.Created:
+			shown = append(shown, "created:"+e.Status)
+		case event.Status:
+			shown = append(shown, "status:"+e.Status)
+		case event.Completed:
+			shown = append(shown, "completed:"+e.Status)
+		}
+	}
+	if got, want := strings.Join(shown, " "), "created:pending status:RUNNING status:completed completed:completed"; got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestWireStatus(t *testing.T) {
+	cases := []struct{ body, norm, want string }{
+		{`{"status":"canceled"}`, "cancelled", "canceled"},
+		{`{"status":"COMPLETED"}`, "completed", "COMPLETED"},
+		{`{"object":"chat.completion"}`, "completed", "completed"}, // derived: nothing sent
+		{`{"status":"completed"}`, "failed", "failed"},             // disagreeing: trust the logic's value
+		{`not json`, "completed", "completed"},
+	}
+	for _, c := range cases {
+		if got := wireStatus([]byte(c.body), c.norm); got != c.want {
+			t.Errorf("wireStatus(%s, %q) = %q, want %q", c.body, c.norm, got, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package sail
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,12 +18,14 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
-// Metadata keys Sail reads to deliver a completion webhook.
+// Metadata keys Sail reads: the completion window and the webhook.
 const (
-	MetaCompletionWebhook = "completion_webhook"
-	MetaWebhookToken      = "webhook_token"
+	MetaCompletionWindow  = sailspec.MetaCompletionWindow
+	MetaCompletionWebhook = sailspec.MetaCompletionWebhook
+	MetaWebhookToken      = sailspec.MetaWebhookToken
 )
 
 // DefaultMessagesMaxTokens is sent as max_tokens on /v1/messages, where
@@ -35,14 +38,20 @@ const DefaultMessagesMaxTokens = 4096
 // without streaming, which is tuned to Anthropic's own models, not Sail's.
 const messagesTimeout = 10 * time.Minute
 
-// maxIdempotencyKey is Sail's limit on the Idempotency-Key header.
-const maxIdempotencyKey = 255
+// maxIdempotencyKey is Sail's limit on the idempotency key.
+const maxIdempotencyKey = sailspec.MaxIdempotencyKey
 
 // CreateRequest is one create call on any endpoint.
 type CreateRequest struct {
 	Endpoint Endpoint // "" means Responses
 	Model    string   // required
-	Input    string   // the user's prompt; required
+	// Input is the user's prompt. Exactly one of Input and Messages is
+	// required.
+	Input string
+	// Messages is the input as {role, content} messages: responses'
+	// input array, chat's messages, or messages' messages (a system
+	// message there moves into "system", after Instructions).
+	Messages []Message
 	// Instructions become "instructions" (responses), a system message
 	// (chat) or "system" (messages).
 	Instructions string
@@ -60,13 +69,26 @@ type CreateRequest struct {
 	// it, so Background with chat or messages is a usage error (exit 2)
 	// rather than a silently blocking call.
 	Background bool
-	// CompletionWindow (asap, priority, standard, flex) is sent verbatim as
-	// the body field completion_window; "" omits it.
+	// CompletionWindow (asap, priority, standard, flex, or any other value
+	// a docs version names) is sent verbatim as metadata.completion_window
+	// on every endpoint, where Sail reads it; it replaces a
+	// completion_window in Metadata. "" leaves Metadata as it is.
 	CompletionWindow string
-	// IdempotencyKey is sent as the Idempotency-Key header (at most 255
-	// printable ASCII characters); "" means a fresh random key. Reusing a
-	// key with the same body makes Sail return the earlier job.
+	// IdempotencyKey is sent as Idempotency-Key (responses, chat) or
+	// anthropic-idempotency-key (messages), at most 255 printable ASCII
+	// characters; "" means a fresh random key. Reusing a key with the same
+	// body makes Sail return the earlier job.
 	IdempotencyKey string
+
+	// Generation parameters, mapped per endpoint (see README, "API
+	// compatibility"); nil or "" leaves each to the server. Values outside
+	// the reference's ranges for the endpoint are usage errors.
+	Temperature     *float64    // responses and chat 0–2, messages 0–1
+	TopP            *float64    // 0–1
+	ReasoningEffort string      // reasoning.effort | reasoning_effort | output_config.effort
+	JSONSchema      *JSONSchema // text.format | response_format | output_config.format
+	PromptCacheKey  string      // responses and chat only
+	User            string      // "user" (responses, chat) or metadata.user_id (messages)
 }
 
 // NewIdempotencyKey returns a fresh random key ("sail_" + 26 base32
@@ -80,8 +102,11 @@ func (r *CreateRequest) check() error {
 	if strings.TrimSpace(r.Model) == "" {
 		return exitcode.WithHint(exitcode.Usage, errors.New("no model given"), "pass --model or set SAIL_MODEL (see `sail models`)")
 	}
-	if r.Input == "" {
+	if r.Input == "" && len(r.Messages) == 0 {
 		return usage("no input given: pass the prompt as an argument")
+	}
+	if r.Input != "" && len(r.Messages) > 0 {
+		return usage("give the input as a prompt or as messages, not both")
 	}
 	if r.Background && r.Endpoint != Responses {
 		return exitcode.WithHint(exitcode.Usage,
@@ -109,17 +134,25 @@ func (r *CreateRequest) check() error {
 			}
 		}
 	}
-	return nil
+	return r.checkParams()
 }
 
-// metadata merges the user's metadata with the webhook keys.
+// metadata merges the user's metadata with the keys sail sets: the
+// completion window and webhook everywhere, and the user on messages.
 func (r *CreateRequest) metadata() map[string]string {
-	if len(r.Metadata) == 0 && r.WebhookURL == "" {
+	userInMeta := r.User != "" && r.Endpoint == Messages
+	if len(r.Metadata) == 0 && r.WebhookURL == "" && r.CompletionWindow == "" && !userInMeta {
 		return nil
 	}
-	m := make(map[string]string, len(r.Metadata)+2)
+	m := make(map[string]string, len(r.Metadata)+4)
 	for k, v := range r.Metadata {
 		m[k] = v
+	}
+	if r.CompletionWindow != "" {
+		m[MetaCompletionWindow] = r.CompletionWindow
+	}
+	if userInMeta {
+		m[MetaUserID] = r.User
 	}
 	if r.WebhookURL != "" {
 		m[MetaCompletionWebhook] = r.WebhookURL
@@ -135,8 +168,9 @@ func (r *CreateRequest) metadata() map[string]string {
 // chat and messages, the finished answer (no GET by id exists for them).
 // A bad request is a usage error (exit 2) before anything is sent.
 //
-// Every attempt carries the same Idempotency-Key, so the SDK's retries of
-// a 5xx or a dropped connection cannot start a second job.
+// Every attempt carries the same idempotency key (Idempotency-Key, or
+// anthropic-idempotency-key on messages), so the SDK's retries of a 5xx
+// or a dropped connection cannot start a second job.
 func (c *Client) Create(ctx context.Context, req CreateRequest) (*Response, error) {
 	if req.Endpoint == "" {
 		req.Endpoint = Responses
@@ -175,14 +209,120 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*Response, erro
 	return r, nil
 }
 
+// extraBody is the endpoint's body beyond what the SDK params carry: the
+// generation parameters and, as given, the input messages. Each key is a
+// top-level key sailspec lists for the endpoint; they are set on the JSON
+// body so the values go out exactly as the user wrote them.
+func (r *CreateRequest) extraBody() []bodyField {
+	var f []bodyField
+	add := func(k string, v any) { f = append(f, bodyField{k, v}) }
+	if r.Temperature != nil {
+		add("temperature", *r.Temperature)
+	}
+	if r.TopP != nil {
+		add("top_p", *r.TopP)
+	}
+	switch r.Endpoint {
+	case Responses:
+		if len(r.Messages) > 0 {
+			add("input", r.Messages)
+		}
+		if r.ReasoningEffort != "" {
+			add("reasoning", map[string]string{"effort": r.ReasoningEffort})
+		}
+		if js := r.JSONSchema; js != nil {
+			format := map[string]any{"type": "json_schema", "name": js.Name, "schema": js.Schema}
+			if js.Strict != nil {
+				format["strict"] = *js.Strict
+			}
+			add("text", map[string]any{"format": format})
+		}
+		if r.PromptCacheKey != "" {
+			add("prompt_cache_key", r.PromptCacheKey)
+		}
+		if r.User != "" {
+			add("user", r.User)
+		}
+	case Chat:
+		if len(r.Messages) > 0 {
+			msgs := r.Messages
+			if r.Instructions != "" {
+				sys, _ := json.Marshal(r.Instructions)
+				msgs = append([]Message{{Role: "system", Content: sys}}, msgs...)
+			}
+			add("messages", msgs)
+		}
+		if r.ReasoningEffort != "" {
+			add("reasoning_effort", r.ReasoningEffort)
+		}
+		if js := r.JSONSchema; js != nil {
+			inner := map[string]any{"name": js.Name, "schema": js.Schema}
+			if js.Strict != nil {
+				inner["strict"] = *js.Strict
+			}
+			add("response_format", map[string]any{"type": "json_schema", "json_schema": inner})
+		}
+		if r.PromptCacheKey != "" {
+			add("prompt_cache_key", r.PromptCacheKey)
+		}
+		if r.User != "" {
+			add("user", r.User)
+		}
+	case Messages:
+		if len(r.Messages) > 0 {
+			var turns []Message
+			for _, m := range r.Messages {
+				if m.Role != "system" {
+					turns = append(turns, m)
+				}
+			}
+			add("messages", turns)
+		}
+		oc := map[string]any{}
+		if r.ReasoningEffort != "" {
+			oc["effort"] = r.ReasoningEffort
+		}
+		if js := r.JSONSchema; js != nil {
+			// Anthropic's format has no name or strict.
+			oc["format"] = map[string]any{"type": "json_schema", "schema": js.Schema}
+		}
+		if len(oc) > 0 {
+			add("output_config", oc)
+		}
+		// user goes into metadata.user_id (see metadata); prompt cache
+		// keys were refused by check.
+	}
+	return f
+}
+
+type bodyField struct {
+	key   string
+	value any
+}
+
+// system is the messages endpoint's "system": Instructions, then the
+// text of each system message, separated by blank lines.
+func (r *CreateRequest) system() string {
+	parts := []string{}
+	if r.Instructions != "" {
+		parts = append(parts, r.Instructions)
+	}
+	for _, m := range r.Messages {
+		if s, ok := m.text(); ok && m.Role == "system" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
 func (c *Client) openaiCreateOptions(k *call, req CreateRequest, key string, raw *[]byte) []option.RequestOption {
 	opts := []option.RequestOption{
-		option.WithHeader("Idempotency-Key", key),
+		option.WithHeader(sailspec.HeaderIdempotencyKey, key),
 		option.WithMiddleware(k.middleware),
 		option.WithResponseBodyInto(raw),
 	}
-	if req.CompletionWindow != "" {
-		opts = append(opts, option.WithJSONSet("completion_window", req.CompletionWindow))
+	for _, f := range req.extraBody() {
+		opts = append(opts, option.WithJSONSet(f.key, f.value))
 	}
 	return opts
 }
@@ -190,7 +330,9 @@ func (c *Client) openaiCreateOptions(k *call, req CreateRequest, key string, raw
 func (c *Client) createResponse(ctx context.Context, k *call, req CreateRequest, key string, raw *[]byte) error {
 	p := responses.ResponseNewParams{
 		Model: shared.ResponsesModel(req.Model),
-		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(req.Input)},
+	}
+	if req.Input != "" {
+		p.Input = responses.ResponseNewParamsInputUnion{OfString: openai.String(req.Input)}
 	}
 	if req.Instructions != "" {
 		p.Instructions = openai.String(req.Instructions)
@@ -209,14 +351,15 @@ func (c *Client) createResponse(ctx context.Context, k *call, req CreateRequest,
 }
 
 func (c *Client) createChat(ctx context.Context, k *call, req CreateRequest, key string, raw *[]byte) error {
-	var msgs []openai.ChatCompletionMessageParamUnion
-	if req.Instructions != "" {
-		msgs = append(msgs, openai.SystemMessage(req.Instructions))
-	}
-	msgs = append(msgs, openai.UserMessage(req.Input))
 	p := openai.ChatCompletionNewParams{
-		Model:    shared.ChatModel(req.Model),
-		Messages: msgs,
+		Model: shared.ChatModel(req.Model),
+	}
+	if req.Input != "" {
+		// With Messages, extraBody sets "messages" instead.
+		if req.Instructions != "" {
+			p.Messages = append(p.Messages, openai.SystemMessage(req.Instructions))
+		}
+		p.Messages = append(p.Messages, openai.UserMessage(req.Input))
 	}
 	if req.MaxOutputTokens > 0 {
 		p.MaxCompletionTokens = openai.Int(req.MaxOutputTokens)
@@ -236,13 +379,15 @@ func (c *Client) createMessage(ctx context.Context, k *call, req CreateRequest, 
 	p := anthropic.MessageNewParams{
 		Model:     anthropic.Model(req.Model),
 		MaxTokens: maxTokens,
-		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(req.Input))},
 	}
-	if req.Instructions != "" {
-		p.System = []anthropic.TextBlockParam{{Text: req.Instructions}}
+	if req.Input != "" {
+		p.Messages = []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(req.Input))}
+	}
+	if sys := req.system(); sys != "" {
+		p.System = []anthropic.TextBlockParam{{Text: sys}}
 	}
 	opts := []aoption.RequestOption{
-		aoption.WithHeader("Idempotency-Key", key),
+		aoption.WithHeader(sailspec.HeaderAnthropicIdempotencyKey, key),
 		aoption.WithMiddleware(k.middleware),
 		aoption.WithResponseBodyInto(raw),
 		aoption.WithRequestTimeout(messagesTimeout),
@@ -252,8 +397,8 @@ func (c *Client) createMessage(ctx context.Context, k *call, req CreateRequest, 
 	if m := req.metadata(); m != nil {
 		opts = append(opts, aoption.WithJSONSet("metadata", m))
 	}
-	if req.CompletionWindow != "" {
-		opts = append(opts, aoption.WithJSONSet("completion_window", req.CompletionWindow))
+	for _, f := range req.extraBody() {
+		opts = append(opts, aoption.WithJSONSet(f.key, f.value))
 	}
 	_, err := c.messages.New(ctx, p, opts...)
 	return err

@@ -53,14 +53,13 @@ func TestCreateResponsesWire(t *testing.T) {
 		"instructions":      "Be terse.",
 		"max_output_tokens": float64(64),
 		"background":        true,
-		"completion_window": "flex",
 	}
 	for k, v := range want {
 		if body[k] != v {
 			t.Errorf("body[%q] = %#v, want %#v", k, body[k], v)
 		}
 	}
-	checkMetadata(t, body)
+	checkMetadata(t, body, "flex")
 
 	if resp.ID != "resp_1" || resp.Status != StatusQueued || resp.Object != ObjectResponse || resp.Endpoint != Responses {
 		t.Errorf("response = %+v", resp)
@@ -73,17 +72,22 @@ func TestCreateResponsesWire(t *testing.T) {
 	}
 }
 
-// checkMetadata asserts the webhook keys and the user's keys are all in
-// the body's metadata object.
-func checkMetadata(t *testing.T, body map[string]any) {
+// checkMetadata asserts the webhook keys, the completion window and the
+// user's keys are all in the body's metadata object, and that the window
+// is not also at the top level.
+func checkMetadata(t *testing.T, body map[string]any, window string) {
 	t.Helper()
 	md, ok := body["metadata"].(map[string]any)
 	if !ok {
 		t.Fatalf("metadata missing or not an object: %#v", body["metadata"])
 	}
+	if v, ok := body["completion_window"]; ok {
+		t.Errorf("top-level completion_window = %#v: Sail reads it from metadata", v)
+	}
 	want := map[string]string{
 		"completion_webhook": "https://x.example/h",
 		"webhook_token":      "tok-secret-123",
+		"completion_window":  window,
 		"run":                "r1",
 		"team":               "qa",
 	}
@@ -126,8 +130,8 @@ func TestCreateChatWire(t *testing.T) {
 		t.Error("no Idempotency-Key on chat create")
 	}
 	body := req.JSON(t)
-	checkMetadata(t, body)
-	if body["completion_window"] != "asap" || body["max_completion_tokens"] != float64(32) || body["model"] != "zai-org/GLM-5" {
+	checkMetadata(t, body, "asap")
+	if body["max_completion_tokens"] != float64(32) || body["model"] != "zai-org/GLM-5" {
 		t.Errorf("body = %s", req.Body)
 	}
 	msgs, _ := body["messages"].([]any)
@@ -174,15 +178,18 @@ func TestCreateMessagesWire(t *testing.T) {
 	if got := req.Header.Get("X-Api-Key"); got != testKey {
 		t.Errorf("x-api-key = %q", got)
 	}
-	if req.Header.Get("Idempotency-Key") == "" {
-		t.Error("no Idempotency-Key on messages create")
+	if req.Header.Get("anthropic-idempotency-key") == "" {
+		t.Error("no anthropic-idempotency-key on messages create")
+	}
+	if v := req.Header.Get("Idempotency-Key"); v != "" {
+		t.Errorf("Idempotency-Key = %q on messages, where Sail reads anthropic-idempotency-key", v)
 	}
 	if got := req.Header.Get("User-Agent"); got != "sail-test/1" {
 		t.Errorf("User-Agent = %q", got)
 	}
 	body := req.JSON(t)
-	checkMetadata(t, body)
-	if body["completion_window"] != "standard" || body["max_tokens"] != float64(DefaultMessagesMaxTokens) {
+	checkMetadata(t, body, "standard")
+	if body["max_tokens"] != float64(DefaultMessagesMaxTokens) {
 		t.Errorf("body = %s", req.Body)
 	}
 	sys, _ := body["system"].([]any)
@@ -227,7 +234,8 @@ func TestCreateWithoutWebhookSendsNoMetadata(t *testing.T) {
 }
 
 // A create that fails with 500 and is retried must carry the same
-// Idempotency-Key both times, so the server can tell it is the same job.
+// idempotency key both times, in the header the endpoint reads, so the
+// server can tell it is the same job.
 func TestCreateRetryKeepsIdempotencyKey(t *testing.T) {
 	for _, ep := range Endpoints() {
 		t.Run(string(ep), func(t *testing.T) {
@@ -255,7 +263,11 @@ func TestCreateRetryKeepsIdempotencyKey(t *testing.T) {
 			if len(reqs) != 2 {
 				t.Fatalf("server saw %d requests, want 2 (one retry)", len(reqs))
 			}
-			k1, k2 := reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key")
+			h := "Idempotency-Key"
+			if ep == Messages {
+				h = "anthropic-idempotency-key"
+			}
+			k1, k2 := reqs[0].Header.Get(h), reqs[1].Header.Get(h)
 			if k1 == "" || k1 != k2 {
 				t.Errorf("keys differ across retry: %q then %q", k1, k2)
 			}

@@ -1,6 +1,7 @@
 package sail
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -97,7 +98,9 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
-func TestNormalizeStatusAndTerminal(t *testing.T) {
+// ParseResponse normalises the status for logic (one normaliser, the
+// status package's) and keeps the server's spelling for display.
+func TestParseResponseStatusDialects(t *testing.T) {
 	cases := []struct {
 		in, want string
 		terminal bool
@@ -117,11 +120,16 @@ func TestNormalizeStatusAndTerminal(t *testing.T) {
 		{"", "", false},
 	}
 	for _, c := range cases {
-		if got := NormalizeStatus(c.in); got != c.want {
-			t.Errorf("NormalizeStatus(%q) = %q, want %q", c.in, got, c.want)
+		raw, _ := json.Marshal(c.in)
+		r, err := ParseResponse([]byte(`{"id":"resp_1","object":"response","status":` + string(raw) + `}`))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := IsTerminal(c.in); got != c.terminal {
-			t.Errorf("IsTerminal(%q) = %v, want %v", c.in, got, c.terminal)
+		if r.Status != c.want || r.WireStatus != c.in {
+			t.Errorf("status %q: Status %q, WireStatus %q; want %q, %q", c.in, r.Status, r.WireStatus, c.want, c.in)
+		}
+		if r.Terminal() != c.terminal {
+			t.Errorf("status %q: Terminal() = %v, want %v", c.in, r.Terminal(), c.terminal)
 		}
 	}
 }

@@ -12,15 +12,15 @@ import (
 	"github.com/sailresearch/sail/internal/status"
 )
 
-// Statuses of a response, as the client reports them (OpenAI's values; see
-// NormalizeStatus for Sail's aliases).
+// Statuses of a response after status.Normalize: Sail's pending and
+// running arrive as queued and in_progress.
 const (
-	StatusQueued     = "queued"
-	StatusInProgress = "in_progress"
-	StatusCompleted  = "completed"
-	StatusFailed     = "failed"
-	StatusCancelled  = "cancelled"
-	StatusIncomplete = "incomplete"
+	StatusQueued     = status.Queued
+	StatusInProgress = status.InProgress
+	StatusCompleted  = status.Completed
+	StatusFailed     = status.Failed
+	StatusCancelled  = status.Cancelled
+	StatusIncomplete = status.Incomplete
 )
 
 // Object types Sail answers with.
@@ -30,23 +30,20 @@ const (
 	ObjectMessage        = "message" // Anthropic's "type"
 )
 
-// NormalizeStatus is status.Normalize, the one normaliser every part of
-// sail uses.
-func NormalizeStatus(s string) string { return status.Normalize(s) }
-
-// IsTerminal reports whether status, in any spelling, is final.
-func IsTerminal(s string) bool { return status.IsTerminal(s) }
-
 // Response is what any create, Get, Cancel or Wait returns, whatever the
 // endpoint: the fields the CLI shows, plus the server's exact bytes.
 type Response struct {
 	ID       string
 	Object   string   // response | chat.completion | message
 	Endpoint Endpoint // which endpoint produced it
-	// Status is normalised (NormalizeStatus). chat.completion answers are
-	// "completed"; Anthropic messages are "incomplete" when stop_reason is
-	// max_tokens and "completed" otherwise.
-	Status     string
+	// Status is normalised (status.Normalize): logic compares it.
+	// chat.completion answers are "completed"; Anthropic messages are
+	// "incomplete" when stop_reason is max_tokens and "completed" otherwise.
+	Status string
+	// WireStatus is the status exactly as the server sent it (pending or
+	// queued, RUNNING…), for display; for chat and messages answers, which
+	// carry none, it equals Status.
+	WireStatus string
 	Model      string
 	OutputText string // output[].content[] output_text parts, choices[0].message.content or content[].text
 	Usage      *event.Usage
@@ -69,7 +66,7 @@ type ResponseError struct {
 }
 
 // Terminal reports whether the response reached a final status.
-func (r *Response) Terminal() bool { return r != nil && IsTerminal(r.Status) }
+func (r *Response) Terminal() bool { return r != nil && status.IsTerminal(r.Status) }
 
 // Failure returns nil unless the response ended failed, cancelled or
 // incomplete; then it returns an error carrying exitcode.ResponseFailed
@@ -123,7 +120,7 @@ func ParseResponse(raw []byte) (*Response, error) {
 	case w.Object == ObjectChatCompletion || (w.Object == "" && len(w.Choices) > 0):
 		r.Object, r.Endpoint = ObjectChatCompletion, Chat
 		r.Status = StatusCompleted
-		if s := NormalizeStatus(w.Status); s != "" {
+		if s := status.Normalize(w.Status); s != "" {
 			// An OpenAI-compatible server may add a status; trust it.
 			r.Status = s
 		}
@@ -143,7 +140,7 @@ func ParseResponse(raw []byte) (*Response, error) {
 		if r.Object == "" {
 			r.Object = ObjectResponse
 		}
-		r.Status = NormalizeStatus(w.Status)
+		r.Status = status.Normalize(w.Status)
 		r.OutputText = responseText(w.Output)
 		if w.OutputText != nil && r.OutputText == "" {
 			r.OutputText = *w.OutputText
@@ -152,6 +149,10 @@ func ParseResponse(raw []byte) (*Response, error) {
 			r.IncompleteReason = w.IncompleteDetails.Reason
 		}
 		r.Error = responseError(w.Error)
+	}
+	r.WireStatus = r.Status
+	if w.Status != "" {
+		r.WireStatus = w.Status
 	}
 	r.Usage = w.Usage.event()
 	return r, nil
