@@ -8,6 +8,7 @@ type keyMap struct {
 	// Select only documents Up and Down together in the short help.
 	Select             key.Binding
 	Up, Down           key.Binding
+	Top, Bottom        key.Binding
 	NextTab, PrevTab   key.Binding
 	PageUp, PageDown   key.Binding
 	Search             key.Binding
@@ -25,6 +26,8 @@ func newKeyMap() keyMap {
 		Select:    key.NewBinding(key.WithKeys("up", "down", "k", "j"), key.WithHelp("↑↓/jk", "select")),
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:       key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "top")),
+		Bottom:    key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "bottom, then older")),
 		NextTab:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		PrevTab:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev tab")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up")),
@@ -49,7 +52,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap: the `?` view, grouped in columns.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.NextTab, k.PrevTab, k.Search, k.NextMatch, k.PrevMatch, k.Esc},
 		{k.Replay, k.Save, k.Copy, k.Help, k.Quit},
 	}

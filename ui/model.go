@@ -10,7 +10,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -60,6 +62,18 @@ type Options struct {
 	// Now is the clock for elapsed times and timeline stamps; nil means
 	// time.Now. Tests pass a fixed clock.
 	Now func() time.Time
+	// MaxRows bounds the deliveries (and run's timeline entries) the view
+	// holds, newest kept; 0 means DefaultMaxRows. Rows hold no bodies.
+	MaxRows int
+	// Load reads a delivery's body and headers from the history by its
+	// record id, when it is selected and no longer in memory. nil with
+	// --no-history: only the newest bodies (a ring of 256, 32 MiB at most)
+	// can then be shown.
+	Load func(recordID string) (Stored, error)
+	// Older lists up to n deliveries stored before the one with this
+	// record id, newest first, without bodies: moving past the oldest row
+	// in listen mode pages through the history with it. nil: no paging.
+	Older func(beforeRecordID string, n int) ([]event.Delivery, error)
 }
 
 // EventMsg carries one event into the model; [Program.Emit] sends these.
@@ -72,6 +86,7 @@ const (
 	tabOutput tab = iota
 	tabPayload
 	tabHeaders
+	tabForward
 	tabDiff
 )
 
@@ -83,28 +98,38 @@ func (t tab) String() string {
 		return "Payload"
 	case tabHeaders:
 		return "Headers"
+	case tabForward:
+		return "Forward"
 	case tabDiff:
 		return "Diff"
 	}
 	return "?"
 }
 
-// delivery is a received webhook POST plus what the TUI derived from it.
+// delivery is one row: a received webhook POST without its body or
+// headers (those are loaded when the row is selected), its forwards, or a
+// gap standing for deliveries the view could not keep up with.
 type delivery struct {
-	ev       event.Delivery
-	pretty   []string // payload, indented, one entry per line (plain text)
-	isJSON   bool     // pretty is indented JSON and gets highlighted
-	output   string   // the answer text found in the payload
+	seq      uint64         // identity within this view, from 1
+	ver      int            // bumped when forwards or replaying change
+	ev       event.Delivery // Body and Headers are always nil here
 	forwards []event.Forwarded
 	// replaying is true while a replay started with `r` is running.
 	replaying bool
+	// gap > 0 marks a row standing for that many deliveries folded away by
+	// the queue ("+1,204 more since …").
+	gap int
 }
 
-// entry is one timeline row of run mode.
+// maxForwards bounds the forwards kept per row (the newest).
+const maxForwards = 8
+
+// entry is one timeline row of run mode. Delivery rows leave ev nil and
+// point at their row, so a flood of them allocates nothing here.
 type entry struct {
 	at       time.Time
 	ev       event.Event
-	delivery int  // index into Model.deliveries for delivery rows, else -1
+	delivery int  // absolute row index (see Model.row) for delivery and gap rows, else noSel
 	replay   bool // a Forwarded row that came from `r`, not from --forward-to
 }
 
@@ -113,7 +138,8 @@ type searchState struct {
 	typing  bool   // the query is being edited on the footer line
 	query   string // the active (or edited) query; "" means no search
 	matches []match
-	cur     int // index into matches of the current match
+	cur     int    // index into matches of the current match
+	forSel  uint64 // the selection the matches were found in
 }
 
 // match is a case-insensitive hit in the pretty payload: line index and
@@ -129,11 +155,12 @@ type flash struct {
 // detailKey identifies what the viewport currently shows, so the (possibly
 // large) payload is only re-rendered when something it depends on changed.
 type detailKey struct {
-	rev, sel, width int
-	tab             tab
-	query           string
-	cur, nmatch     int
-	dark            bool
+	rev, width  int
+	sel         uint64 // the selected row's seq; 0 for none
+	tab         tab
+	query       string
+	cur, nmatch int
+	dark        bool
 }
 
 // Model is the Bubble Tea model of the TUI. Build it with [NewModel]; it is
@@ -154,29 +181,35 @@ type Model struct {
 	keys          keyMap
 	help          help.Model
 	spin          spinner.Model
-	vp            viewport.Model
+	c             *shared
 
 	ready     *event.Ready
 	created   *event.Created
 	status    string // latest status of the response
 	completed *event.Completed
-	final     delivery // Completed.Payload prepared for display
 	failure   *event.Error
 	verified  *event.Verified
 	notice    *event.Notice // latest notice, shown on the footer in listen mode
 	done      bool          // a Completed or Error event arrived
 
-	timeline   []entry
-	deliveries []delivery // arrival order
-	sel        int        // selected delivery, index into deliveries; -1 when none
-	follow     bool       // keep the newest delivery selected as new ones arrive
+	timeline   []entry // = tl.items()
+	tl         deque[entry]
+	deliveries []delivery // = rows.items(): arrival order, the newest maxRows() (+ paged)
+	rows       deque[delivery]
+	base       int // absolute index of deliveries[0]; rows before it were dropped
+	nextSeq    uint64
+	paged      int      // rows loaded from the history, allowed on top of maxRows
+	sel        int      // selected delivery, absolute index; noSel when none
+	follow     bool     // keep the newest delivery selected as new ones arrive
+	counts     counts   // every delivery seen, listed or not
+	overflow   Overflow // what the queue folded away, in total
+	noOlder    bool     // the history has nothing older than the oldest row
 
 	tab    tab
 	search searchState
 	flash  flash
 
-	rev   int       // bumped by every change the detail views may show
-	shown detailKey // what the viewport holds
+	rev int // bumped by every change the detail views may show
 
 	quitting       bool
 	quitBeforeDone bool
@@ -199,14 +232,58 @@ func NewModel(o Options) Model {
 		keys:   newKeyMap(),
 		help:   help.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.MiniDot)),
-		vp:     viewport.New(),
-		sel:    -1,
+		c:      &shared{vp: viewport.New(), shown: detailKey{width: -1}},
+		sel:    noSel,
 		follow: true,
-		shown:  detailKey{sel: -2},
 	}
 	m.applyStyles()
 	m.sync()
 	return m
+}
+
+func (m *Model) maxRows() int {
+	if m.opts.MaxRows > 0 {
+		return m.opts.MaxRows
+	}
+	return DefaultMaxRows
+}
+
+// row returns the row at absolute index i, or nil when it was dropped.
+func (m *Model) row(i int) *delivery {
+	if i < m.base || i >= m.base+len(m.deliveries) {
+		return nil
+	}
+	return &m.deliveries[i-m.base]
+}
+
+// noSel is Model.sel without a selection. Absolute row indices can be
+// negative: rows paged in from the history come before the first one.
+const noSel = math.MinInt
+
+// selSeq is the selected row's identity, 0 without one.
+func (m *Model) selSeq() uint64 {
+	if d := m.selected(); d != nil {
+		return d.seq
+	}
+	return 0
+}
+
+// last is the absolute index of the newest row, -1 without rows.
+func (m *Model) last() int { return m.base + len(m.deliveries) - 1 }
+
+// appendRow adds a row, dropping the oldest beyond the bound.
+func (m *Model) appendRow(d delivery) int {
+	m.nextSeq++
+	d.seq = m.nextSeq
+	dropped := m.rows.push(d, m.maxRows()+m.paged)
+	m.deliveries = m.rows.items()
+	m.base += dropped
+	m.paged = max(m.paged-dropped, 0)
+	if m.sel != noSel && m.sel < m.base {
+		m.sel = m.base
+		m.follow = false
+	}
+	return m.last()
 }
 
 // clockMsg redraws listen mode's elapsed time once a second.
@@ -233,10 +310,10 @@ func (m Model) Init() tea.Cmd {
 
 // selected returns the selected delivery, or nil.
 func (m *Model) selected() *delivery {
-	if m.sel < 0 || m.sel >= len(m.deliveries) {
+	if m.sel == noSel {
 		return nil
 	}
-	return &m.deliveries[m.sel]
+	return m.row(m.sel)
 }
 
 // hasDiff reports whether the webhook payload was found to differ from GET,
@@ -251,25 +328,92 @@ func (m *Model) hasDiff() bool {
 	return false
 }
 
-// differences lists the JSON paths where the webhook payload and GET differ.
-func (m *Model) differences() []string {
-	if m.verified != nil && len(m.verified.Differences) > 0 {
-		return m.verified.Differences
+// differences lists where the webhook payload and GET differ: with both
+// values when the run compared them (Verified.Diffs), else the paths alone.
+func (m *Model) differences() []event.Difference {
+	if m.verified != nil && len(m.verified.Diffs) > 0 {
+		return m.verified.Diffs
 	}
-	if m.completed != nil {
-		return m.completed.Differences
+	var paths []string
+	switch {
+	case m.verified != nil && len(m.verified.Differences) > 0:
+		paths = m.verified.Differences
+	case m.completed != nil:
+		paths = m.completed.Differences
 	}
-	return nil
+	out := make([]event.Difference, len(paths))
+	for i, p := range paths {
+		out[i] = event.Difference{Path: p}
+	}
+	return out
 }
 
 // tabs returns the detail tabs that currently exist, in order.
 func (m *Model) tabs() []tab {
 	t := []tab{tabOutput, tabPayload, tabHeaders}
+	if d := m.selected(); d != nil && len(d.forwards) > 0 {
+		t = append(t, tabForward)
+	}
 	if m.hasDiff() {
 		t = append(t, tabDiff)
 	}
 	return t
 }
+
+// detail returns what the detail tabs show for the selection (or, with
+// none, the Completed payload), preparing it once per selection: the only
+// place a body is loaded, pretty-printed or searched for its output text.
+func (m *Model) detail() *detail {
+	c := m.c
+	var seq uint64
+	d := m.selected()
+	if d != nil {
+		seq = d.seq
+	}
+	if c.det.valid && c.det.seq == seq {
+		return &c.det
+	}
+	det := detail{valid: true, seq: seq}
+	switch {
+	case d != nil && d.gap > 0:
+		det.err = "these deliveries arrived faster than the view could list them; they are counted above"
+		if m.opts.Load != nil {
+			det.err += " and stored in the history (sail history)"
+		}
+	case d != nil:
+		st, ok := c.ring.get(seq)
+		switch {
+		case ok:
+		case d.ev.RecordID != "" && m.opts.Load != nil:
+			c.work.Loads++
+			var err error
+			if st, err = m.opts.Load(d.ev.RecordID); err != nil {
+				det.err = "could not load this delivery from the history: " + err.Error()
+			}
+		case d.ev.RecordID == "":
+			det.err = fmt.Sprintf("the payload is no longer in memory: without a history only the newest %d are kept (drop --no-history to keep them all)", ringBodies)
+		default:
+			det.err = "the payload is no longer in memory (sail history show " + d.ev.RecordID + ")"
+		}
+		det.Stored = st
+	case m.completed != nil:
+		det.Body = m.completed.Payload
+	}
+	if len(det.Body) > 0 {
+		c.work.Details++
+		det.pretty, det.isJSON = prettyPayload(det.Body)
+		det.output = outputText(det.Body)
+	}
+	if d != nil && det.output == "" {
+		det.output = clean(d.ev.Excerpt)
+	}
+	c.det = det
+	return &c.det
+}
+
+// invalidateDetail drops the prepared detail, e.g. when a new Completed
+// payload replaces the one shown.
+func (m *Model) invalidateDetail() { m.c.det = detail{} }
 
 // payloadData is the payload the detail tabs, `s` and `y` work on.
 type payloadData struct {
@@ -291,17 +435,15 @@ func (p payloadData) file() []byte {
 // payload returns the selected delivery's payload or, when no webhook came
 // (fallback poll), the final payload of the Completed event.
 func (m *Model) payload() (payloadData, bool) {
+	det := m.detail()
+	n := 0
 	if d := m.selected(); d != nil {
-		n := d.ev.Attempt
+		n = d.ev.Attempt
 		if n <= 0 {
-			n = m.sel + 1
+			n = int(d.seq)
 		}
-		return payloadData{raw: d.ev.Body, lines: d.pretty, isJSON: d.isJSON, n: n}, len(d.ev.Body) > 0
 	}
-	if m.completed != nil && len(m.completed.Payload) > 0 {
-		return payloadData{raw: m.completed.Payload, lines: m.final.pretty, isJSON: m.final.isJSON}, true
-	}
-	return payloadData{}, false
+	return payloadData{raw: det.Body, lines: det.pretty, isJSON: det.isJSON, n: n}, len(det.Body) > 0
 }
 
 // responseID is the id used in saved file names.
@@ -316,16 +458,4 @@ func (m *Model) responseID() string {
 		return m.completed.ID
 	}
 	return ""
-}
-
-// newDelivery derives what the detail views need from a delivery event once,
-// so rendering never re-parses a payload.
-func newDelivery(e event.Delivery) delivery {
-	d := delivery{ev: e}
-	d.pretty, d.isJSON = prettyPayload(e.Body)
-	d.output = outputText(e.Body)
-	if d.output == "" {
-		d.output = clean(e.Excerpt)
-	}
-	return d
 }

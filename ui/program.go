@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -20,12 +21,22 @@ type Result struct {
 	QuitBeforeDone bool
 }
 
+// frameInterval paces the batches the pump hands the update loop: Bubble
+// Tea redraws after every message, so one batch per interval is one redraw
+// per interval however fast events come. A quiet listener shows an event
+// at once; a flood is redrawn ten times a second, which is as fast as
+// anyone reads a counter and keeps the view's CPU away from the receiver.
+// Keys are messages of their own and still redraw at once.
+const frameInterval = 100 * time.Millisecond
+
 // Program is a running TUI. It implements event.Sink.
 type Program struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	tea    *tea.Program
+	q      *queue
 	done   chan struct{}
+	pumped chan struct{} // closed when the pump goroutine has returned
 	res    Result
 	err    error
 	// final is the model the program ended with.
@@ -60,14 +71,46 @@ func Start(ctx context.Context, o Options, extra ...tea.ProgramOption) *Program 
 		ctx:    ctx,
 		cancel: cancel,
 		tea:    tea.NewProgram(NewModel(o).withContext(runCtx), opts...),
+		q:      newQueue(queueEvents, queueBytes),
 		done:   make(chan struct{}),
+		pumped: make(chan struct{}),
 	}
 	go p.run()
+	go p.pump(runCtx)
 	return p
+}
+
+// pump moves queued events into the update loop, all that are pending at
+// once, at most once a frame. Send blocks while the loop is busy, and
+// events queue meanwhile: a slow frame makes the next batch bigger, never
+// the receiver slower.
+func (p *Program) pump(ctx context.Context) {
+	defer close(p.pumped)
+	tick := time.NewTimer(0)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.q.wake:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		evs, over := p.q.take()
+		if len(evs) > 0 || !over.empty() {
+			// Send returns when the loop took it or the program ended.
+			p.tea.Send(batchMsg{evs: evs, over: over})
+		}
+		tick.Reset(frameInterval)
+	}
 }
 
 func (p *Program) run() {
 	defer close(p.done)
+	defer func() { <-p.pumped }() // runs after cancel below: the pump has stopped when Wait returns
 	defer p.cancel()
 	final, err := p.tea.Run()
 	m, ok := final.(Model)
@@ -82,18 +125,18 @@ func (p *Program) run() {
 	}
 }
 
-// Emit hands e to the TUI. It returns once the update loop has taken the
-// event, and at once when the program has ended, so it never blocks for
-// good and is safe to call after Wait.
+// Emit queues e for the TUI and returns at once: it never waits for the
+// view, so the receiver acknowledges as fast as without one. When the view
+// is far behind, deliveries are counted instead of queued (see Overflow).
+// Events emitted by one goroutine reach the view in order. Safe to call
+// after Wait.
 func (p *Program) Emit(e event.Event) {
 	select {
 	case <-p.done:
 		return
 	default:
 	}
-	// tea.Program.Send returns when the loop receives the message or the
-	// program's context is done, which Run guarantees on exit.
-	p.tea.Send(EventMsg{Event: e})
+	p.q.push(e)
 }
 
 // Wait blocks until the TUI has ended and the terminal is restored. The

@@ -45,6 +45,20 @@ func startTest(t *testing.T, ctx context.Context, o Options, input io.Reader) (*
 	return p, out
 }
 
+// waitDrawn blocks until the fake terminal shows want: events reach the
+// model through the queue, so a key sent right after Emit could overtake
+// them.
+func waitDrawn(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(finalWait)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not drawn within %s", want, finalWait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitProgram is Wait with a deadline, so a hang fails instead of stalling.
 func waitProgram(t *testing.T, p *Program) (Result, error) {
 	t.Helper()
@@ -172,10 +186,11 @@ func TestProgramCancelsReplayOnQuit(t *testing.T) {
 	}
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { _ = pw.Close() })
-	p, _ := startTest(t, context.Background(), Options{NoColor: true, Replay: replay}, pr)
+	p, out := startTest(t, context.Background(), Options{NoColor: true, Replay: replay}, pr)
 	for _, e := range runScenario(true) {
 		p.Emit(e)
 	}
+	waitDrawn(t, out, "The answer is 4.")
 	go func() { _, _ = pw.Write([]byte("r")) }()
 	select {
 	case <-started:

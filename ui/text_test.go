@@ -177,7 +177,7 @@ func BenchmarkPayloadRender(b *testing.B) {
 	m.findMatches()
 	b.ResetTimer()
 	for range b.N {
-		m.shown = detailKey{}
+		m.c.shown = detailKey{}
 		m.refreshDetail()
 	}
 }

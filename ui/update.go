@@ -56,6 +56,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, clockTick()
 	case EventMsg:
 		cmd = m.handleEvent(msg.Event)
+	case batchMsg:
+		m.c.work.Batches++
+		var cmds []tea.Cmd
+		for _, e := range msg.evs {
+			if c := m.handleEvent(e); c != nil {
+				cmds = append(cmds, c)
+			}
+		}
+		m.fold(msg.over)
+		cmd = tea.Batch(cmds...)
 	case tea.KeyPressMsg:
 		cmd = m.handleKey(msg)
 	case savedMsg:
@@ -71,75 +81,134 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// handleEvent folds one event into the state.
+// handleEvent folds one event into the state. It does constant work: the
+// payload of a delivery is only kept (in a bounded ring), never parsed
+// here; the view prepares what it shows when it shows it.
 func (m *Model) handleEvent(e event.Event) tea.Cmd {
 	e = deref(e)
 	if e == nil {
 		return nil
 	}
-	m.rev++
 	now := m.now()
-	add := func(idx int) {
+	add := func() {
 		if m.opts.Mode == ModeRun {
-			m.timeline = append(m.timeline, entry{at: now, ev: e, delivery: idx})
+			m.addEntry(entry{at: now, ev: e, delivery: noSel})
 		}
 	}
 	switch e := e.(type) {
 	case event.Ready:
 		m.ready = &e
 	case event.Created:
+		m.rev++
 		m.created = &e
 		if !m.done && e.Status != "" {
 			m.status = e.Status
 		}
-		add(-1)
+		add()
 	case event.Status:
 		if m.done || e.Status == "" || e.Status == m.status {
 			return nil
 		}
 		m.status = e.Status
-		add(-1)
+		add()
 	case event.Delivery:
 		if e.ReceivedAt.IsZero() {
 			e.ReceivedAt = now
 		}
-		m.deliveries = append(m.deliveries, newDelivery(e))
-		idx := len(m.deliveries) - 1
-		if m.follow || m.sel < 0 {
+		m.counts.add(e)
+		st := Stored{Body: e.Body, Headers: e.Headers}
+		e.Body, e.Headers = nil, nil
+		idx := m.appendRow(delivery{ev: e})
+		m.c.ring.put(m.row(idx).seq, st)
+		if m.follow || m.sel == noSel {
 			m.selectDelivery(idx)
 		}
 		if m.opts.Mode == ModeRun {
-			m.timeline = append(m.timeline, entry{at: e.ReceivedAt, ev: e, delivery: idx})
+			m.addEntry(entry{at: e.ReceivedAt, delivery: idx})
 		}
 	case event.Forwarded:
-		if i := m.findDelivery(e.RecordID, e.ResponseID); i >= 0 {
-			m.deliveries[i].forwards = append(m.deliveries[i].forwards, e)
+		if i := m.findDelivery(e.RecordID, e.ResponseID); i != noSel {
+			d := m.row(i)
+			d.forwards = appendForward(d.forwards, e)
+			d.ver++
+			if i == m.sel {
+				m.rev++
+			}
 		}
-		add(-1)
+		add()
 	case event.Verified:
+		m.rev++
 		m.verified = &e
-		add(-1)
+		add()
 	case event.Completed:
+		m.rev++
 		m.completed = &e
-		m.final = newDelivery(event.Delivery{Body: e.Payload})
+		if m.selected() == nil {
+			m.invalidateDetail()
+		}
 		if e.Status != "" {
 			m.status = e.Status
 		}
 		m.finish(now)
-		add(-1)
+		add()
 	case event.Notice:
 		m.notice = &e
-		add(-1)
+		add()
 	case event.Error:
+		m.rev++
 		m.failure = &e
 		m.finish(now)
-		add(-1)
+		add()
 	}
 	if m.done && m.opts.ExitOnComplete && !m.quitting {
 		m.quitting = true
 		return tea.Quit
 	}
 	return nil
+}
+
+// appendForward keeps the newest maxForwards forwards of a row.
+func appendForward(fs []event.Forwarded, f event.Forwarded) []event.Forwarded {
+	fs = append(fs, f)
+	if len(fs) > maxForwards {
+		fs = append(fs[:0:0], fs[len(fs)-maxForwards:]...)
+	}
+	return fs
+}
+
+// addEntry appends to run's timeline, bounded like the rows.
+func (m *Model) addEntry(en entry) {
+	m.tl.push(en, m.maxRows())
+	m.timeline = m.tl.items()
+}
+
+// fold adds what the queue could not deliver: the deliveries count in the
+// totals and show as one gap row, so nothing is silently missing.
+func (m *Model) fold(o Overflow) {
+	if o.empty() {
+		return
+	}
+	m.counts.total += o.Deliveries
+	m.counts.accepted += o.Accepted
+	m.counts.rejected += o.Rejected
+	m.counts.dups += o.Duplicates
+	m.overflow.Deliveries += o.Deliveries
+	m.overflow.Other += o.Other
+	if o.Deliveries == 0 {
+		return
+	}
+	now := m.now()
+	since := o.Since
+	if since.IsZero() {
+		since = now
+	}
+	idx := m.appendRow(delivery{gap: o.Deliveries, ev: event.Delivery{ReceivedAt: since}})
+	if m.sel == noSel {
+		m.selectDelivery(idx)
+	}
+	if m.opts.Mode == ModeRun {
+		m.addEntry(entry{at: now, delivery: idx})
+	}
 }
 
 // finish marks the run over; the clock and the spinner stop.
@@ -151,18 +220,22 @@ func (m *Model) finish(now time.Time) {
 }
 
 // findDelivery returns the delivery a forward belongs to: by history record
-// id, else the newest one of the same response; -1 if none.
+// id, else the newest one of the same response; noSel if none.
+//
+// Forwards follow their delivery closely, so only the newest rows are
+// searched: the work per event stays constant however many rows there are.
 func (m *Model) findDelivery(recordID, responseID string) int {
-	for i := len(m.deliveries) - 1; i >= 0; i-- {
+	const scan = 512
+	for i := len(m.deliveries) - 1; i >= max(len(m.deliveries)-scan, 0); i-- {
 		d := m.deliveries[i].ev
 		if recordID != "" && d.RecordID == recordID {
-			return i
+			return m.base + i
 		}
 		if recordID == "" && responseID != "" && d.ResponseID == responseID {
-			return i
+			return m.base + i
 		}
 	}
-	return -1
+	return noSel
 }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
@@ -181,14 +254,18 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.move(1)
 	case key.Matches(k, m.keys.Up):
 		m.move(-1)
+	case key.Matches(k, m.keys.Top):
+		m.jump(true)
+	case key.Matches(k, m.keys.Bottom):
+		m.jump(false)
 	case key.Matches(k, m.keys.NextTab):
 		m.cycleTab(1)
 	case key.Matches(k, m.keys.PrevTab):
 		m.cycleTab(-1)
 	case key.Matches(k, m.keys.PageDown):
-		m.vp.PageDown()
+		m.c.vp.PageDown()
 	case key.Matches(k, m.keys.PageUp):
-		m.vp.PageUp()
+		m.c.vp.PageUp()
 	case key.Matches(k, m.keys.Search):
 		m.tab = tabPayload
 		m.search = searchState{typing: true}
@@ -248,6 +325,7 @@ func (m *Model) searchKey(k tea.KeyPressMsg) tea.Cmd {
 func (m *Model) findMatches() {
 	m.search.matches = nil
 	m.search.cur = 0
+	m.search.forSel = m.selSeq()
 	if m.search.query == "" {
 		return
 	}
@@ -280,25 +358,78 @@ func (m *Model) stepMatch(d int) {
 // move changes the selected delivery; d > 0 is down the screen. In listen
 // mode the list is newest first, so down means older.
 func (m *Model) move(d int) {
-	n := len(m.deliveries)
-	if n == 0 {
+	if len(m.deliveries) == 0 {
 		return
 	}
 	if m.opts.Mode == ModeListen {
 		d = -d
 	}
-	m.selectDelivery(min(max(m.sel+d, 0), n-1))
-	m.follow = m.sel == n-1
+	want := m.sel + d
+	if want < m.base && m.opts.Mode == ModeListen {
+		m.pageOlder()
+	}
+	m.selectDelivery(min(max(want, m.base), m.last()))
+	m.follow = m.sel == m.last()
+}
+
+// jump selects the first (top) or last row on screen. In listen mode the
+// last row is the oldest; jumping there again pages older deliveries in
+// from the history.
+func (m *Model) jump(top bool) {
+	if len(m.deliveries) == 0 {
+		return
+	}
+	newest := top == (m.opts.Mode == ModeListen)
+	if newest {
+		m.selectDelivery(m.last())
+		m.follow = true
+		return
+	}
+	if m.opts.Mode == ModeListen && m.sel == m.base {
+		m.pageOlder()
+	}
+	m.selectDelivery(m.base)
+	m.follow = m.sel == m.last()
+}
+
+// pageOlder loads the deliveries stored before the oldest row from the
+// history, when the user scrolls past it.
+func (m *Model) pageOlder() {
+	if m.opts.Older == nil || m.noOlder {
+		return
+	}
+	oldest := m.row(m.base)
+	if oldest == nil || oldest.ev.RecordID == "" {
+		return
+	}
+	n := min(pageRows, max(m.maxRows()-m.paged, 0))
+	if n == 0 {
+		return
+	}
+	evs, err := m.opts.Older(oldest.ev.RecordID, n)
+	if err != nil {
+		m.flash = flash{text: "could not read older deliveries from the history: " + err.Error(), bad: true}
+		return
+	}
+	if len(evs) == 0 {
+		m.noOlder = true
+		return
+	}
+	page := make([]delivery, 0, len(evs)+len(m.deliveries))
+	for i := len(evs) - 1; i >= 0; i-- { // newest first in, oldest first here
+		e := evs[i]
+		e.Body, e.Headers = nil, nil
+		m.nextSeq++
+		page = append(page, delivery{seq: m.nextSeq, ev: e})
+	}
+	m.rows.prepend(page)
+	m.deliveries = m.rows.items()
+	m.base -= len(page)
+	m.paged += len(page)
 }
 
 func (m *Model) selectDelivery(i int) {
-	if i == m.sel {
-		return
-	}
 	m.sel = i
-	if m.search.query != "" {
-		m.findMatches()
-	}
 }
 
 func (m *Model) cycleTab(d int) {
@@ -327,25 +458,34 @@ func (m *Model) replay() tea.Cmd {
 		m.flash = flash{text: "a replay of this delivery is already running"}
 		return nil
 	}
+	det := m.detail()
+	if len(det.Body) == 0 {
+		m.flash = flash{text: "cannot replay: " + det.err, bad: true}
+		return nil
+	}
 	d.replaying = true
+	d.ver++
 	m.rev++
 	m.flash = flash{text: fmt.Sprintf("replaying delivery #%d…", d.ev.Attempt)}
-	ctx, replay, ev, idx := m.ctx, m.opts.Replay, d.ev, m.sel
+	ev := d.ev
+	ev.Body, ev.Headers = det.Body, det.Headers
+	ctx, replay, idx := m.ctx, m.opts.Replay, m.sel
 	return func() tea.Msg {
 		return replayedMsg{index: idx, fwd: replay(ctx, ev)}
 	}
 }
 
 func (m *Model) handleReplayed(r replayedMsg) {
-	if r.index < 0 || r.index >= len(m.deliveries) {
+	d := m.row(r.index)
+	if d == nil {
 		return
 	}
-	d := &m.deliveries[r.index]
 	d.replaying = false
-	d.forwards = append(d.forwards, r.fwd)
+	d.forwards = appendForward(d.forwards, r.fwd)
+	d.ver++
 	m.rev++
 	if m.opts.Mode == ModeRun {
-		m.timeline = append(m.timeline, entry{at: m.now(), ev: r.fwd, delivery: -1, replay: true})
+		m.addEntry(entry{at: m.now(), ev: r.fwd, delivery: noSel, replay: true})
 	}
 	f := r.fwd
 	switch {

@@ -50,15 +50,30 @@ func (m *Model) listLen() int {
 	if m.opts.Mode == ModeListen {
 		return len(m.deliveries)
 	}
-	return len(m.timeline)
+	n := len(m.timeline)
+	if m.failure != nil {
+		// The error entry wraps over several lines; make room for them.
+		n += len(m.timelineLines(entry{ev: *m.failure, delivery: noSel}, false)) - 1
+	}
+	return n
 }
 
 // sync brings the viewport in line with the state after an update.
+//
+// It does no rendering: View prepares the detail when it draws a frame.
+// Only an active search follows a new selection here, once per update.
 func (m *Model) sync() {
 	m.keys.setSearching(m.search.query != "" && !m.search.typing)
-	f := m.frame()
-	m.vp.SetWidth(m.width)
-	m.vp.SetHeight(f.body)
+	if m.search.query != "" && m.search.forSel != m.selSeq() {
+		m.findMatches()
+	}
+}
+
+// layout sizes the viewport for this frame and refreshes its content if
+// what it shows changed.
+func (m *Model) layout(f frame) {
+	m.c.vp.SetWidth(m.width)
+	m.c.vp.SetHeight(f.body)
 	m.refreshDetail()
 }
 
@@ -73,20 +88,28 @@ func (m Model) View() tea.View {
 // render draws the whole screen: every line fits the width and there are
 // never more lines than the terminal has rows.
 func (m Model) render() string {
+	m.c.work.Frames++
 	f := m.frame()
+	m.layout(f)
 	var lines []string
 	lines = append(lines, m.header(f.header)...)
 	if f.rule > 0 {
 		lines = append(lines, m.styles.rule.Render(strings.Repeat("─", m.width)))
 	}
-	if m.opts.Mode == ModeListen {
-		lines = append(lines, m.listRows(f.list)...)
-	} else {
-		lines = append(lines, m.timelineRows(f.list)...)
+	for i, l := range lines {
+		lines[i] = fit(l, m.width)
 	}
+	if m.opts.Mode == ModeListen {
+		lines = append(lines, m.listRows(f.list)...) // fitted and cached per row
+	} else {
+		for _, l := range m.timelineRows(f.list) {
+			lines = append(lines, fit(l, m.width))
+		}
+	}
+	rest := len(lines)
 	lines = append(lines, m.tabBar())
 	if f.body > 0 {
-		body := strings.Split(m.vp.View(), "\n")
+		body := strings.Split(m.c.vp.View(), "\n")
 		lines = append(lines, body[:min(len(body), f.body)]...)
 	}
 	lines = append(lines, m.statusLine())
@@ -96,8 +119,8 @@ func (m Model) render() string {
 	if len(lines) > m.height {
 		lines = lines[:m.height]
 	}
-	for i, l := range lines {
-		lines[i] = fit(l, m.width)
+	for i := rest; i < len(lines); i++ {
+		lines[i] = fit(lines[i], m.width)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -139,6 +162,8 @@ func (m Model) chip() string {
 	switch {
 	case m.failure != nil:
 		return st.bad.Render(fmt.Sprintf("✗ error (exit %d)", m.failure.ExitCode))
+	case m.done && m.status == "completed" && m.hasDiff():
+		return st.bad.Render("✗ webhook payload ≠ GET")
 	case m.done && m.status == "completed":
 		return st.ok.Render("✓ completed")
 	case m.done:
@@ -226,23 +251,13 @@ func (m Model) tokenMode() string {
 
 func (m Model) countsLine() string {
 	st := m.styles
-	var ok, rejected, dups int
-	for _, d := range m.deliveries {
-		if d.ev.Accepted() {
-			ok++
-		} else {
-			rejected++
-		}
-		if d.ev.Duplicate {
-			dups++
-		}
-	}
+	ok, rejected, dups := m.counts.accepted, m.counts.rejected, m.counts.dups
 	noun := "deliveries"
-	if len(m.deliveries) == 1 {
+	if m.counts.total == 1 {
 		noun = "delivery"
 	}
 	parts := []string{
-		st.value.Render(fmt.Sprintf("%d %s", len(m.deliveries), noun)),
+		st.value.Render(fmt.Sprintf("%d %s", m.counts.total, noun)),
 		st.ok.Render(fmt.Sprintf("%d accepted", ok)),
 	}
 	if rejected > 0 {
@@ -268,7 +283,8 @@ func window(n, h, sel int) int {
 }
 
 // timelineRows draws run mode's timeline, oldest first, keeping the
-// selected delivery in sight and otherwise the latest events.
+// selected delivery in sight and otherwise the latest events. An error
+// entry takes several lines, so its hint can be read in the view.
 func (m Model) timelineRows(h int) []string {
 	if h <= 0 {
 		return nil
@@ -277,17 +293,83 @@ func (m Model) timelineRows(h int) []string {
 		return []string{"  " + m.styles.dim.Render("waiting for events…")}
 	}
 	selRow := -1
-	for i, e := range m.timeline {
-		if e.delivery >= 0 && e.delivery == m.sel {
+	for i := len(m.timeline) - 1; i >= 0 && m.sel != noSel; i-- {
+		if m.timeline[i].delivery == m.sel {
 			selRow = i
+			break
 		}
 	}
 	off := window(len(m.timeline), h, selRow)
-	var rows []string
+	var entries [][]string
+	total := 0
 	for i := off; i < min(off+h, len(m.timeline)); i++ {
-		rows = append(rows, m.timelineRow(m.timeline[i], i == selRow))
+		ls := m.timelineLines(m.timeline[i], i == selRow)
+		entries = append(entries, ls)
+		total += len(ls)
 	}
-	return rows
+	// Multi-line entries push the oldest ones out, unless that would hide
+	// the selection.
+	for total > h && len(entries) > 1 && off != selRow {
+		total -= len(entries[0])
+		entries = entries[1:]
+		off++
+	}
+	var rows []string
+	for _, ls := range entries {
+		rows = append(rows, ls...)
+	}
+	return rows[:min(len(rows), h)]
+}
+
+// timelineLines is one timeline entry: one line, or for an error the
+// message and its hint wrapped under the text column.
+func (m Model) timelineLines(e entry, selected bool) []string {
+	ev, ok := e.ev.(event.Error)
+	if !ok || m.width < 50 {
+		return []string{m.timelineRow(e, selected)}
+	}
+	st := m.styles
+	const indent = 22 // marker, time, label: where the text column starts
+	w := m.width - indent
+	msg := wrapText(st.bad.Render(fmt.Sprintf("✗ exit %d: %s", ev.ExitCode, oneLine(ev.Message))), w)
+	if ev.Hint != "" {
+		msg = append(msg, wrapText(st.dim.Render("→ "+oneLine(ev.Hint)), w)...)
+	}
+	if len(msg) > 6 {
+		msg = append(msg[:5], st.dim.Render("… (the full message is printed when the view closes)"))
+	}
+	first := m.marker(selected) + st.dim.Render(e.at.Format("15:04:05")) + "  " + st.label.Render(fmt.Sprintf("%-9s", "error")) + " "
+	lines := []string{first + msg[0]}
+	for _, l := range msg[1:] {
+		lines = append(lines, strings.Repeat(" ", indent)+l)
+	}
+	return lines
+}
+
+// gapText stands for deliveries the view could not list.
+func (m Model) gapText(d delivery) string {
+	where := "counted above, stored in the history"
+	if m.opts.Load == nil {
+		where = "counted above"
+	}
+	return m.styles.warn.Render(fmt.Sprintf("+%s more since %s", humanInt(d.gap), d.ev.ReceivedAt.Format("15:04:05"))) +
+		m.styles.dim.Render(" (arrived faster than the view could list them; "+where+")")
+}
+
+// humanInt writes n with thousands separators: 1,204.
+func humanInt(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func (m Model) marker(selected bool) string {
@@ -301,6 +383,9 @@ func (m Model) timelineRow(e entry, selected bool) string {
 	st := m.styles
 	at := e.at
 	label, text := "", ""
+	if e.delivery != noSel {
+		e.ev = nil // a delivery or gap row: drawn from its row
+	}
 	switch ev := e.ev.(type) {
 	case event.Created:
 		label = "created"
@@ -310,8 +395,17 @@ func (m Model) timelineRow(e entry, selected bool) string {
 		}
 	case event.Status:
 		label, text = "status", m.statusText(ev.Status)
-	case event.Delivery:
-		label, text = "webhook", m.deliveryText(m.deliveries[e.delivery], false)
+	case nil:
+		// A row outlives its timeline entry: there are at least as many
+		// entries as rows, under the same bound.
+		switch d := m.row(e.delivery); {
+		case d == nil:
+			label = "webhook"
+		case d.gap > 0:
+			label, text = "webhooks", m.gapText(*d)
+		default:
+			label, text = "webhook", m.deliveryText(*d, false)
+		}
 	case event.Forwarded:
 		label = "forwarded"
 		if e.replay {
@@ -324,7 +418,7 @@ func (m Model) timelineRow(e entry, selected bool) string {
 			text = st.ok.Render("✓ webhook payload matches GET")
 		} else {
 			text = st.bad.Render("✗ webhook payload differs from GET") +
-				st.dim.Render(fmt.Sprintf(" (%d paths, see Diff)", len(ev.Differences)))
+				st.dim.Render(fmt.Sprintf(" (%d paths, see Diff)", max(len(ev.Differences), len(ev.Diffs))))
 		}
 	case event.Completed:
 		label, text = "result", m.completedText(ev)
@@ -363,6 +457,10 @@ func (m Model) completedText(c event.Completed) string {
 	st := m.styles
 	var s string
 	switch {
+	case c.WebhookMatchesGet != nil && !*c.WebhookMatchesGet:
+		// The webhook said one thing and GET another: GET is the truth,
+		// the run fails verification, and nothing here is green.
+		s = st.bad.Render("✗ " + statusLabel(c.Status) + ", webhook payload ≠ GET (see Diff)")
 	case c.Status == "completed" && m.ready != nil && !c.WebhookDelivered:
 		// The answer is there, but the webhook under test never verified:
 		// not a success for this run.
@@ -453,7 +551,8 @@ func (m Model) forwardText(f event.Forwarded) string {
 	return code + st.dim.Render(" · "+fmtMS(f.LatencyMS))
 }
 
-// listRows draws listen mode's deliveries, newest first.
+// listRows draws listen mode's deliveries, newest first. Only the rows on
+// screen are rendered.
 func (m Model) listRows(h int) []string {
 	if h <= 0 {
 		return nil
@@ -462,19 +561,40 @@ func (m Model) listRows(h int) []string {
 	if n == 0 {
 		return []string{"  " + m.styles.dim.Render("waiting for deliveries to the webhook URL…")}
 	}
+	last := m.last()
 	selRow := -1
-	if m.sel >= 0 {
-		selRow = n - 1 - m.sel
+	if m.sel != noSel {
+		selRow = last - m.sel
 	}
 	off := 0
 	if selRow >= h {
 		off = selRow - h + 1
 	}
+	// Under a flood most rows on screen are the ones of the previous
+	// frame, one or more lines down: reuse their rendering.
+	c := m.c
+	if c.rowsWidth != m.width || c.rowsDark != m.dark {
+		c.rowsPrev, c.rowsWidth, c.rowsDark = nil, m.width, m.dark
+	}
+	next := make(map[rowKey]string, h)
 	var rows []string
 	for r := off; r < min(off+h, n); r++ {
-		d := m.deliveries[n-1-r]
-		rows = append(rows, m.marker(r == selRow)+m.styles.dim.Render(d.ev.ReceivedAt.Format("15:04:05"))+"  "+m.deliveryText(d, true))
+		d := m.row(last - r)
+		k := rowKey{seq: d.seq, ver: d.ver, sel: r == selRow}
+		line, ok := c.rowsPrev[k]
+		if !ok {
+			stamp := m.styles.dim.Render(d.ev.ReceivedAt.Format("15:04:05")) + "  "
+			if d.gap > 0 {
+				line = m.marker(k.sel) + stamp + m.gapText(*d)
+			} else {
+				line = m.marker(k.sel) + stamp + m.deliveryText(*d, true)
+			}
+			line = fit(line, m.width)
+		}
+		next[k] = line
+		rows = append(rows, line)
 	}
+	c.rowsPrev = next
 	return rows
 }
 
@@ -484,7 +604,7 @@ func (m Model) tabBar() string {
 	st := m.styles
 	var parts []string
 	for _, t := range m.tabs() {
-		if t == m.tab {
+		if t == m.shownTab() {
 			parts = append(parts, st.tabOn.Render("["+t.String()+"]"))
 		} else {
 			parts = append(parts, st.tabOff.Render(" "+t.String()+" "))
@@ -492,8 +612,8 @@ func (m Model) tabBar() string {
 	}
 	left := strings.Join(parts, " ")
 	right := ""
-	if m.vp.TotalLineCount() > m.vp.Height() && m.vp.Height() > 0 {
-		right = st.dim.Render(fmt.Sprintf("%3.0f%%", m.vp.ScrollPercent()*100))
+	if vp := &m.c.vp; vp.TotalLineCount() > vp.Height() && vp.Height() > 0 {
+		right = st.dim.Render(fmt.Sprintf("%3.0f%%", vp.ScrollPercent()*100))
 	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
@@ -528,29 +648,42 @@ func (m Model) statusLine() string {
 	return ""
 }
 
+// shownTab is the active tab, or Output when the active one does not exist
+// for this selection (a Forward tab on a row without forwards).
+func (m *Model) shownTab() tab {
+	for _, t := range m.tabs() {
+		if t == m.tab {
+			return t
+		}
+	}
+	return tabOutput
+}
+
 // refreshDetail re-renders the viewport content when what it shows changed.
 func (m *Model) refreshDetail() {
+	c := m.c
 	k := detailKey{
-		rev: m.rev, sel: m.sel, width: m.vp.Width(), tab: m.tab,
+		rev: m.rev, sel: m.selSeq(), width: c.vp.Width(), tab: m.shownTab(),
 		query: m.search.query, cur: m.search.cur, nmatch: len(m.search.matches), dark: m.dark,
 	}
-	if k == m.shown {
+	if k == c.shown {
 		return
 	}
-	prev := m.shown
-	m.shown = k
+	c.work.DetailRenders++
+	prev := c.shown
+	c.shown = k
 	lines, cur := m.detailLines(max(k.width-2, 8))
 	for i, l := range lines {
 		lines[i] = " " + l
 	}
-	m.vp.SetContentLines(lines)
+	c.vp.SetContentLines(lines)
 	if prev.sel != k.sel || prev.tab != k.tab {
-		m.vp.GotoTop()
+		c.vp.GotoTop()
 	}
 	moved := prev.cur != k.cur || prev.query != k.query || prev.sel != k.sel || prev.tab != k.tab
 	if cur >= 0 && moved {
-		if y := m.vp.YOffset(); cur < y || cur >= y+m.vp.Height() {
-			m.vp.SetYOffset(max(cur-m.vp.Height()/3, 0))
+		if y := c.vp.YOffset(); cur < y || cur >= y+c.vp.Height() {
+			c.vp.SetYOffset(max(cur-c.vp.Height()/3, 0))
 		}
 	}
 }
@@ -560,7 +693,7 @@ func (m *Model) refreshDetail() {
 func (m *Model) detailLines(w int) (lines []string, cur int) {
 	st := m.styles
 	d := m.selected()
-	switch m.tab {
+	switch m.shownTab() {
 	case tabPayload:
 		return m.payloadLines(w)
 	case tabHeaders:
@@ -568,30 +701,40 @@ func (m *Model) detailLines(w int) (lines []string, cur int) {
 			return []string{st.dim.Render("no delivery yet")}, -1
 		}
 		return m.headerLines(d, w), -1
-	case tabDiff:
-		lines = []string{st.bad.Render("The webhook payload differs from GET at:")}
-		for _, p := range m.differences() {
-			lines = append(lines, wrapText("  • "+oneLine(p), w)...)
+	case tabForward:
+		if d == nil {
+			return []string{st.dim.Render("no delivery yet")}, -1
 		}
-		return lines, -1
+		return m.forwardLines(d, w), -1
+	case tabDiff:
+		return m.diffLines(w), -1
 	}
 	// Output
 	switch {
 	case d != nil:
+		det := m.detail()
 		if d.ev.Error != "" {
 			lines = append(lines, wrapText(st.bad.Render("✗ "+oneLine(d.ev.Error)), w)...)
 			lines = append(lines, "")
 		}
-		if d.output == "" {
+		if det.err != "" {
+			lines = append(lines, wrapText(st.warn.Render(oneLine(det.err)), w)...)
+			lines = append(lines, "")
+		}
+		if det.output == "" {
 			return append(lines, st.dim.Render("(no output text in this payload)")), -1
 		}
-		return append(lines, wrapText(d.output, w)...), -1
+		return append(lines, wrapText(det.output, w)...), -1
 	case m.completed != nil && m.completed.OutputText != "":
 		return wrapText(clean(m.completed.OutputText), w), -1
 	case m.created != nil && m.created.OutputText != "":
 		return wrapText(clean(m.created.OutputText), w), -1
 	case m.failure != nil:
-		return wrapText(st.bad.Render(oneLine(m.failure.Message)), w), -1
+		lines = wrapText(st.bad.Render(oneLine(m.failure.Message)), w)
+		if m.failure.Hint != "" {
+			lines = append(lines, wrapText(st.dim.Render("→ "+oneLine(m.failure.Hint)), w)...)
+		}
+		return lines, -1
 	case m.opts.Mode == ModeListen:
 		return []string{st.dim.Render("no delivery yet")}, -1
 	}
@@ -602,8 +745,12 @@ func (m *Model) detailLines(w int) (lines []string, cur int) {
 // search matches marked.
 func (m *Model) payloadLines(w int) (rows []string, cur int) {
 	cur = -1
+	m.c.work.PayloadRenders++
 	p, ok := m.payload()
 	if !ok {
+		if det := m.detail(); det.err != "" {
+			return wrapText(m.styles.warn.Render(oneLine(det.err)), w), -1
+		}
 		return []string{m.styles.dim.Render("no payload yet")}, -1
 	}
 	src := p.lines
@@ -637,6 +784,7 @@ func (m *Model) payloadLines(w int) (rows []string, cur int) {
 func (m *Model) headerLines(d *delivery, w int) []string {
 	st := m.styles
 	e := d.ev
+	det := m.detail()
 	kv := func(k, v string) []string {
 		return wrapText(st.label.Render(fmt.Sprintf("%-10s", k))+" "+st.value.Render(oneLine(v)), w)
 	}
@@ -650,16 +798,86 @@ func (m *Model) headerLines(d *delivery, w int) []string {
 		lines = append(lines, kv("record", e.RecordID)...)
 	}
 	lines = append(lines, "")
-	names := make([]string, 0, len(e.Headers))
-	for k := range e.Headers {
+	lines = append(lines, m.headerMap(det.Headers, w)...)
+	if len(det.Headers) == 0 && det.err != "" {
+		lines = append(lines, wrapText(st.warn.Render(oneLine(det.err)), w)...)
+	}
+	return lines
+}
+
+// headerMap lists headers sorted by name.
+func (m *Model) headerMap(h map[string]string, w int) []string {
+	st := m.styles
+	names := make([]string, 0, len(h))
+	for k := range h {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	var lines []string
 	for _, k := range names {
-		lines = append(lines, wrapText(st.jsonKey.Render(oneLine(k)+":")+" "+oneLine(e.Headers[k]), w)...)
+		lines = append(lines, wrapText(st.jsonKey.Render(oneLine(k)+":")+" "+oneLine(h[k]), w)...)
 	}
 	if len(names) == 0 {
 		lines = append(lines, st.dim.Render("(no headers recorded)"))
+	}
+	return lines
+}
+
+// forwardLines is the Forward tab: the app's side of each forward or
+// replay of the selected delivery, newest first.
+func (m *Model) forwardLines(d *delivery, w int) []string {
+	st := m.styles
+	var lines []string
+	kv := func(k, v string) []string {
+		return wrapText(st.label.Render(fmt.Sprintf("%-10s", k))+" "+v, w)
+	}
+	for i := len(d.forwards) - 1; i >= 0; i-- {
+		f := d.forwards[i]
+		if len(lines) > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, kv("to", st.value.Render(oneLine(f.URL)))...)
+		switch {
+		case f.Error != "":
+			lines = append(lines, kv("result", st.bad.Render("✗ "+oneLine(f.Error)))...)
+		default:
+			lines = append(lines, kv("status", m.forwardText(f))...)
+		}
+		lines = append(lines, kv("latency", st.value.Render(fmtMS(f.LatencyMS)))...)
+		if len(f.Headers) > 0 {
+			lines = append(lines, st.label.Render("headers"))
+			for _, l := range m.headerMap(f.Headers, max(w-2, 8)) {
+				lines = append(lines, "  "+l)
+			}
+		}
+		if f.Excerpt != "" {
+			lines = append(lines, st.label.Render("body"))
+			for _, l := range wrapText(clean(f.Excerpt), max(w-2, 8)) {
+				lines = append(lines, "  "+l)
+			}
+		}
+	}
+	return lines
+}
+
+// diffLines is the Diff tab: per differing path, what the webhook said and
+// what GET (the source of truth) said, when the run recorded both.
+func (m *Model) diffLines(w int) []string {
+	st := m.styles
+	lines := []string{st.bad.Render("The webhook payload differs from GET (GET is the source of truth) at:")}
+	side := func(v string) string {
+		if v == "" {
+			return st.dim.Render("(absent)")
+		}
+		return oneLine(v)
+	}
+	for _, d := range m.differences() {
+		lines = append(lines, wrapText("  • "+st.value.Render(oneLine(d.Path)), w)...)
+		if d.Webhook == "" && d.Get == "" {
+			continue
+		}
+		lines = append(lines, wrapText("      "+st.label.Render("webhook ")+st.bad.Render(side(d.Webhook)), w)...)
+		lines = append(lines, wrapText("      "+st.label.Render("GET     ")+st.ok.Render(side(d.Get)), w)...)
 	}
 	return lines
 }

@@ -62,6 +62,10 @@ func TestScripts(t *testing.T) {
 			"jsonget":   cmdJSONGet,
 			"perms":     cmdPerms,
 			"noleak":    cmdNoLeak,
+			// Sail batches (sail_batch*.txtar).
+			"genjsonl": cmdGenJSONL,
+			"sameids":  cmdSameIDs,
+			"setmatch": cmdSetMatch,
 		},
 	})
 }

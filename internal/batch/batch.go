@@ -316,31 +316,7 @@ func percentiles(v []int64) (p50, p95, max int64) {
 
 // runItem runs one item and condenses its events into a Result.
 func runItem(ctx context.Context, api run.API, it Item, o Options) Result {
-	req := o.Defaults
-	req.Input = it.Input
-	if it.Model != "" {
-		req.Model = it.Model
-	}
-	if it.Endpoint != "" {
-		req.Endpoint = sail.Endpoint(it.Endpoint)
-	}
-	if it.Instructions != "" {
-		req.Instructions = it.Instructions
-	}
-	if it.MaxOutputTokens > 0 {
-		req.MaxOutputTokens = it.MaxOutputTokens
-	}
-	if len(it.Metadata) > 0 {
-		md := make(map[string]string, len(o.Defaults.Metadata)+len(it.Metadata))
-		for k, v := range o.Defaults.Metadata {
-			md[k] = v
-		}
-		for k, v := range it.Metadata {
-			md[k] = v
-		}
-		req.Metadata = md
-	}
-	it.ApplyParams(&req)
+	req := ItemRequest(it, o.Defaults)
 	// One key for every try of this item's create, so a retry after 429 can
 	// never start a second job.
 	req.IdempotencyKey = sail.NewIdempotencyKey()
@@ -416,4 +392,36 @@ func (r retry429) Create(ctx context.Context, req sail.CreateRequest) (*sail.Res
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// ItemRequest is the create request of one item: its fields over the
+// batch's defaults. Sail batches (package sailbatch) build their requests
+// with it too, so both modes send the same thing.
+func ItemRequest(it Item, defaults sail.CreateRequest) sail.CreateRequest {
+	req := defaults
+	req.Input = it.Input
+	if it.Model != "" {
+		req.Model = it.Model
+	}
+	if it.Endpoint != "" {
+		req.Endpoint = sail.Endpoint(it.Endpoint)
+	}
+	if it.Instructions != "" {
+		req.Instructions = it.Instructions
+	}
+	if it.MaxOutputTokens > 0 {
+		req.MaxOutputTokens = it.MaxOutputTokens
+	}
+	if len(it.Metadata) > 0 {
+		md := make(map[string]string, len(defaults.Metadata)+len(it.Metadata))
+		for k, v := range defaults.Metadata {
+			md[k] = v
+		}
+		for k, v := range it.Metadata {
+			md[k] = v
+		}
+		req.Metadata = md
+	}
+	it.ApplyParams(&req)
+	return req
 }

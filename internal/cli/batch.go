@@ -32,6 +32,7 @@ type batchFlags struct {
 	SkipInvalid bool
 	Out         string
 	Resume      string
+	Sail        sailBatchFlags
 }
 
 func (b *batchFlags) register(cmd *cobra.Command) {
@@ -43,6 +44,7 @@ func (b *batchFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&b.SkipInvalid, "skip-invalid", false, "batch: skip malformed lines without making the exit code non-zero")
 	fl.StringVarP(&b.Out, "out", "o", "", "batch: write results to this file instead of stdout")
 	fl.StringVar(&b.Resume, "resume", "", "batch: skip items that already verified in this results file")
+	b.Sail.register(cmd)
 }
 
 // enabled reports whether the run is a batch: only -f makes one.
@@ -168,17 +170,24 @@ func runBatch(ctx, stop context.Context, f *Factory, o *RunOptions, client run.A
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 
+	runItems, err := o.Batch.Sail.runner(f, client, prog)
+	if err != nil {
+		return err
+	}
 	// Waiting for items in flight can take up to their deadline: say so.
 	ran, said := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(said)
 		select {
 		case <-stop.Done():
+			if o.Batch.Sail.Enabled {
+				return // its Ctrl-C ends the run at once
+			}
 			prog.log("interrupted: creating no more items; waiting for those in flight (Ctrl-C again to abort them)")
 		case <-ran:
 		}
 	}()
-	sum, err := batch.Run(ctx, batch.NewReader(src), batch.Options{
+	sum, err := runItems(ctx, batch.NewReader(src), batch.Options{
 		API: client, Webhook: o.Webhook, Inbox: in, Defaults: defaults, Token: o.Token,
 		Concurrency: o.Batch.Concurrency, ItemTimeout: o.Batch.ItemTimeout,
 		PollInterval: o.PollInterval, NoPoll: o.NoPoll, WebhookGrace: o.WebhookGrace,

@@ -6,14 +6,16 @@ import (
 
 // fixedValues are the closed sets shell completion offers for flag values.
 var fixedValues = map[string][]string{
-	"endpoint":          {"responses\tOpenAI Responses (/v1/responses)", "chat\tChat Completions (/v1/chat/completions)", "messages\tAnthropic Messages (/v1/messages)"},
-	"tunnel":            {"auto\tpick from the API URL and NGROK_AUTHTOKEN", "local\tloopback only", "ngrok\tembedded ngrok agent", "public\tyour own tunnel (--public-url)"},
-	"output":            {"events\tNDJSON events", "text\tonly the answer", "payload\tthe webhook payload"},
-	"token":             {"auto\trandom 256-bit token", "none\tno token"},
-	"completion-window": {"asap\tas soon as possible", "priority", "standard", "flex\tcheapest; needs a background response"},
-	"reasoning-effort":  {"none\tresponses, chat", "minimal\tresponses, chat", "low", "medium", "high", "xhigh", "max\tmessages"},
-	"emulator-outcome":  {"completed", "failed", "incomplete", "cancelled"},
-	"outcome":           {"completed", "failed", "incomplete", "cancelled"},
+	"endpoint":              {"responses\tOpenAI Responses (/v1/responses)", "chat\tChat Completions (/v1/chat/completions)", "messages\tAnthropic Messages (/v1/messages)"},
+	"tunnel":                {"auto\tpick from the API URL and NGROK_AUTHTOKEN", "local\tloopback only", "ngrok\tembedded ngrok agent", "public\tyour own tunnel (--public-url)"},
+	"output":                {"events\tNDJSON events", "text\tonly the answer", "payload\tthe webhook payload"},
+	"token":                 {"auto\trandom 256-bit token", "none\tno token"},
+	"completion-window":     {"asap\tas soon as possible", "priority", "standard", "flex\tcheapest; needs a background response"},
+	"reasoning-effort":      {"none\tresponses, chat", "minimal\tresponses, chat", "low", "medium", "high", "xhigh", "max\tmessages"},
+	"emulator-outcome":      {"completed", "failed", "incomplete", "cancelled"},
+	"outcome":               {"completed", "failed", "incomplete", "cancelled"},
+	"status-names":          {"sail\tpending, running (Sail's API reference)", "openai\tqueued, in_progress (Sail's docs pages, OpenAI)"},
+	"emulator-status-names": {"sail\tpending, running (Sail's API reference)", "openai\tqueued, in_progress (Sail's docs pages, OpenAI)"},
 }
 
 // registerCompletions attaches value completion to whichever of the known

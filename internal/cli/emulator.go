@@ -33,9 +33,14 @@ func NewCmdEmulator(f *Factory, runF func(context.Context, *EmulatorOptions) err
 		Long: `Serve a Sail-compatible API on loopback: /v1/models, /v1/responses (create,
 get, cancel), /v1/chat/completions and /v1/messages, with completion
 webhooks delivered exactly as Sail documents them (Bearer token, up to
-3 retries, 30 s per attempt, no redirects). Point the OpenAI or Anthropic
-SDKs at it to test your webhook handler offline, including failures the real
-service rarely shows.
+3 retries, 30 s per attempt, no redirects). Sail's API reference (OpenAPI
+2026-02-18) is its specification. Point the OpenAI or Anthropic SDKs at it
+to test your webhook handler offline, including failures the real service
+rarely shows.
+
+Statuses: Sail's reference names the unfinished ones pending and running,
+its docs pages (and OpenAI) queued and in_progress; a client must accept
+both. --status-names picks the one the emulator speaks (default sail).
 
 Any non-empty API key is accepted unless --api-key is set. Each delivery
 attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
@@ -46,6 +51,13 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 
   # Webhook retries made visible: the first two attempts fail
   sail emulator --fail-attempts 2 --retry-backoff 200ms
+
+  # OpenAI's status names, and "retries up to 3 times" read as 3 attempts
+  sail emulator --status-names openai --max-attempts 3
+
+  # A background create: 202, status "pending", usage with zeros
+  curl -i http://127.0.0.1:8766/v1/responses -H 'Authorization: Bearer x' \
+    -d '{"model":"moonshotai/Kimi-K2.5","input":"hi","background":true}'
 
   # Python: OpenAI(base_url="http://127.0.0.1:8766/v1", api_key="anything")`,
 		Args: usageArgs(cobra.NoArgs),
@@ -62,7 +74,7 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	fl.BoolVar(&o.JSON, "json", false, "NDJSON on stdout: a ready line, then one line per delivery attempt")
 	fl.StringVar(&o.URLFile, "url-file", "", "write the base URL to this file once listening")
 	fl.DurationVar(&o.DeliveryTimeout, "delivery-timeout", emulator.DefaultDeliveryTimeout, "timeout of each webhook attempt")
-	fl.DurationVar(&o.Faults.Latency, "latency", 0, "time each response spends queued and in progress")
+	fl.DurationVar(&o.Faults.Latency, "latency", 0, "time each response spends pending, then again running (queued, in_progress)")
 	fl.StringVar(&o.Faults.Outcome, "outcome", "completed", "terminal status: completed, failed, incomplete or cancelled")
 	fl.BoolVar(&o.Faults.DropWebhook, "drop-webhook", false, "never send webhooks")
 	fl.BoolVar(&o.Faults.DuplicateWebhook, "duplicate-webhook", false, "send every webhook twice")
@@ -70,6 +82,9 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	fl.IntVar(&o.Faults.FailAttempts, "fail-attempts", 0, "the first N attempts of each webhook fail like a dropped connection")
 	fl.DurationVar(&o.Faults.WebhookDelay, "webhook-delay", 0, "wait before the first attempt")
 	fl.DurationVar(&o.Faults.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "first retry delay, doubling")
+	fl.IntVar(&o.Faults.MaxAttempts, "max-attempts", emulator.DefaultMaxAttempts, "delivery attempts per webhook, the first included (4 = 1 + 3 retries; 3 = the other reading of \"up to 3 retries\")")
+	fl.StringVar(&o.Faults.StatusNames, "status-names", emulator.StatusNamesSail, "names of unfinished statuses: sail (pending, running, as Sail's API reference) or openai (queued, in_progress, as its docs pages)")
+	fl.BoolVar(&o.Faults.BatchWebhooks, "batch-webhooks", true, "requests of a batch (/v1/batches) fire their webhooks; false leaves them to polling")
 	registerCompletions(cmd, f)
 	return cmd
 }

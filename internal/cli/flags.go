@@ -189,12 +189,15 @@ type emulatorFlags struct {
 	FailAttempts     int
 	WebhookDelay     time.Duration
 	RetryBackoff     time.Duration
+	StatusNames      string
+	MaxAttempts      int
+	BatchWebhooks    bool
 }
 
 func (e *emulatorFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.BoolVar(&e.Enabled, "emulator", false, "run against an embedded Sail emulator on loopback (no API key needed)")
-	fl.DurationVar(&e.Latency, "emulator-latency", 0, "emulator: time spent queued and in progress each")
+	fl.DurationVar(&e.Latency, "emulator-latency", 0, "emulator: time spent pending, then again running (queued, in_progress)")
 	fl.StringVar(&e.Outcome, "emulator-outcome", "completed", "emulator: completed, failed, incomplete or cancelled")
 	fl.BoolVar(&e.DropWebhook, "emulator-drop-webhook", false, "emulator: never send the webhook")
 	fl.BoolVar(&e.DuplicateWebhook, "emulator-duplicate-webhook", false, "emulator: send the webhook twice")
@@ -202,17 +205,21 @@ func (e *emulatorFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&e.FailAttempts, "emulator-fail-attempts", 0, "emulator: the first N delivery attempts fail like a dropped connection")
 	fl.DurationVar(&e.WebhookDelay, "emulator-webhook-delay", 0, "emulator: wait this long before the first delivery attempt")
 	fl.DurationVar(&e.RetryBackoff, "emulator-retry-backoff", time.Second, "emulator: first retry delay, doubling")
+	fl.StringVar(&e.StatusNames, "emulator-status-names", emulator.StatusNamesSail, "emulator: status names, sail (pending, running) or openai (queued, in_progress)")
+	fl.IntVar(&e.MaxAttempts, "emulator-max-attempts", emulator.DefaultMaxAttempts, "emulator: delivery attempts per webhook, the first included (4 = 1 + 3 retries)")
+	fl.BoolVar(&e.BatchWebhooks, "emulator-batch-webhooks", true, "emulator: requests of a Sail batch fire their webhooks (false: only polling finds them)")
 }
 
 func (e *emulatorFlags) anyWebhookFault() bool {
-	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0
+	return e.DropWebhook || e.DuplicateWebhook || e.WrongToken || e.FailAttempts > 0 || e.WebhookDelay > 0 || !e.BatchWebhooks
 }
 
 func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
 	return emulator.Options{
 		Latency: e.Latency, Outcome: e.Outcome, DropWebhook: e.DropWebhook, DuplicateWebhook: e.DuplicateWebhook,
 		WrongToken: e.WrongToken, FailAttempts: e.FailAttempts, WebhookDelay: e.WebhookDelay,
-		RetryBackoff: e.RetryBackoff, Log: log,
+		RetryBackoff: e.RetryBackoff, StatusNames: e.StatusNames, MaxAttempts: e.MaxAttempts, Log: log,
+		NoBatchWebhooks: !e.BatchWebhooks,
 	}
 }
 

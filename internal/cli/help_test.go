@@ -115,6 +115,8 @@ func TestCompleteFixedFlagValues(t *testing.T) {
 		{[]string{"run", "--output", ""}, "events text payload"},
 		{[]string{"run", "--emulator-outcome", ""}, "completed failed incomplete cancelled"},
 		{[]string{"emulator", "--outcome", ""}, "completed failed incomplete cancelled"},
+		{[]string{"emulator", "--status-names", ""}, "sail openai"},
+		{[]string{"run", "--emulator-status-names", ""}, "sail openai"},
 		{[]string{"run", "--completion-window", ""}, "asap priority standard flex"},
 		{[]string{"responses", "create", "--completion-window", ""}, "asap priority standard flex"},
 		{[]string{"run", "--reasoning-effort", ""}, "none minimal low medium high xhigh max"},

@@ -32,6 +32,7 @@ type ListenOptions struct {
 	MaxDeliveries int
 	Timeout       time.Duration
 	MaxBody       int64
+	ViewRows      int
 
 	Tunnel tunnelFlags
 	Store  historyFlags
@@ -54,7 +55,15 @@ metadata.webhook_token.
 The tunnel is your own with --public-url, else ngrok when NGROK_AUTHTOKEN is
 set, otherwise local (reachable only from this machine, which is enough for
 'sail emulator'). When stdout is not a terminal, or with --json, events are
-NDJSON; the first is "ready" with the URL. Ctrl-C stops it (exit 0).`,
+NDJSON; the first is "ready" with the URL. Ctrl-C stops it (exit 0).
+
+
+On a terminal the interactive view lists the newest --view-rows deliveries
+(default: --history-keep) without their bodies; selecting one loads its payload
+from the history, and G (end) past the oldest row pages older ones in. With
+--no-history only the newest 256 payloads (32 MiB at most) stay in memory.
+Under a flood the view redraws ten times a second and never slows the receiver;
+deliveries it cannot keep up with are counted ("+N more since").`,
 		Example: `  # Listen locally with a token, as NDJSON:
   sail listen --addr 127.0.0.1:8765 --path /sail --token s3cret --json
 
@@ -103,6 +112,7 @@ NDJSON; the first is "ready" with the URL. Ctrl-C stops it (exit 0).`,
 	fl.IntVar(&o.MaxDeliveries, "max-deliveries", 0, "exit after this many accepted deliveries")
 	fl.DurationVar(&o.Timeout, "timeout", 0, "stop after this long (exit 124 if --max-deliveries was not reached)")
 	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes (413 above)")
+	fl.IntVar(&o.ViewRows, "view-rows", 0, "deliveries the interactive view keeps listed (default: --history-keep); older ones page in from the history")
 	o.Tunnel.register(cmd)
 	_ = fl.Set("addr", "127.0.0.1:8765")
 	fl.Lookup("addr").DefValue = "127.0.0.1:8765"
@@ -121,6 +131,12 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	}
 	if o.MaxBody <= 0 {
 		return exitcode.New(exitcode.Usage, "--max-body must be positive")
+	}
+	if o.ViewRows < 0 {
+		return exitcode.New(exitcode.Usage, "--view-rows must not be negative (0, the default, keeps as many rows as --history-keep)")
+	}
+	if o.ViewRows == 0 {
+		o.ViewRows = max(o.Store.Keep, 1)
 	}
 	provider, note, err := tunnel.ChooseForListen(o.Tunnel.Provider, o.Tunnel.Authtoken != "", o.Tunnel.PublicURL)
 	if err != nil {
@@ -203,6 +219,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 		prog := ui.Start(tctx, ui.Options{
 			Mode: ui.ModeListen, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
 			NoColor: f.IO.ColorDisabled, Now: f.Now,
+			MaxRows: o.ViewRows, Load: viewLoader(st), Older: viewOlder(st),
 		})
 		human.set(prog)
 		defer prog.Wait()

@@ -57,6 +57,7 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 	}
 	for _, c := range []*cobra.Command{
 		NewCmdResponses(f),
+		NewCmdBatches(f),
 		NewCmdModels(f, nil),
 	} {
 		c.GroupID = "api"

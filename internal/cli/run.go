@@ -21,6 +21,7 @@ import (
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/run"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 	"github.com/sailresearch/sail/ui"
@@ -251,6 +252,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		}
 	}
 	isBatch := o.Batch.enabled()
+	if o.Batch.Sail.Enabled && !isBatch {
+		return exitcode.WithHint(exitcode.Usage, errors.New("--sail-batch applies to a batch"), "add -f FILE")
+	}
 	if isBatch && o.Output != "" {
 		return exitcode.New(exitcode.Usage, "--output applies to a single run; a batch writes one result line per item")
 	}
@@ -270,7 +274,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	// stops creating (runBatch watches stop) while the items in flight, the
 	// inbox and the emulator live on until their deadline or a second Ctrl-C.
 	stop := ctx
-	if isBatch {
+	if isBatch && !o.Batch.Sail.Enabled { // a Sail batch is not carried item by item: Ctrl-C ends it
 		var abort context.CancelFunc
 		ctx, abort = context.WithCancel(context.WithoutCancel(ctx))
 		defer abort()
@@ -281,12 +285,13 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 
 	apiURL := o.APIURL
 	apiKey := cfg.Get("api_key")
+	var viewStore *store.Store // the history the view loads bodies from; nil without one
 	if o.Emu.Enabled {
 		// Not bound to ctx: on Ctrl-C the emulator must outlive the run long
 		// enough to answer --cancel-on-interrupt; the defer stops it.
 		var onAttempt func(emulator.Attempt)
 		if !isBatch {
-			onAttempt = attemptNotices(sink, o.Emu.RetryBackoff)
+			onAttempt = attemptNotices(sink, o.Emu.RetryBackoff, o.Emu.MaxAttempts)
 		}
 		eo := o.Emu.options(onAttempt)
 		// Finished responses are only read back by the item that made them:
@@ -332,6 +337,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		if err != nil {
 			return reportEarly(sink, err)
 		}
+		viewStore = st
 		recvSink := sink
 		if isBatch {
 			// Each item reports its own deliveries (EmitDeliveries).
@@ -376,6 +382,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		uo := ui.Options{
 			Mode: ui.ModeRun, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
 			ExitOnComplete: o.ExitOnComplete, NoColor: f.IO.ColorDisabled, Now: f.Now,
+			MaxRows: max(o.Store.Keep, 1), Load: viewLoader(viewStore),
 		}
 		if f.TUIInput != nil {
 			uo.Input = f.TUIInput

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
-// apiError is one error answer. It is rendered in OpenAI's envelope
-// {"error":{"message","type","param","code"}} everywhere except on
-// /v1/messages, which uses Anthropic's {"type":"error","error":{"type","message"}}.
+// apiError is one error answer, rendered in OpenAI's envelope
+// {"error":{"message","type","param","code"}} on every endpoint,
+// /v1/messages included, as Sail's reference answers.
 type apiError struct {
 	status  int
 	typ     string // OpenAI error type
@@ -44,43 +46,13 @@ func nullable(s string) *string {
 	return &s
 }
 
-// openAIEnvelope renders e the way api.openai.com does.
-func (e *apiError) openAIEnvelope() []byte {
+// envelope renders e the way api.openai.com (and Sail) does.
+func (e *apiError) envelope() []byte {
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": e.message,
 		"type":    e.typ,
 		"param":   nullable(e.param),
 		"code":    nullable(e.code),
-	}})
-	return b
-}
-
-// anthropicType maps an HTTP status to Anthropic's error type names.
-func (e *apiError) anthropicType() string {
-	switch e.status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "overloaded_error"
-	}
-	return "api_error"
-}
-
-// anthropicEnvelope renders e the way api.anthropic.com does.
-func (e *apiError) anthropicEnvelope() []byte {
-	b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]any{
-		"type":    e.anthropicType(),
-		"message": e.message,
 	}})
 	return b
 }
@@ -167,11 +139,11 @@ func (f fields) positiveInt(name string) (int64, *apiError) {
 	return n, nil
 }
 
-// OpenAI's metadata limits, which Sail follows.
+// Metadata limits: OpenAI's, as the project decided (Sail publishes none).
 const (
-	maxMetadataKeys   = 16
-	maxMetadataKeyLen = 64
-	maxMetadataValLen = 512
+	maxMetadataKeys   = sailspec.MetadataMaxKeys
+	maxMetadataKeyLen = sailspec.MetadataMaxKeyLen
+	maxMetadataValLen = sailspec.MetadataMaxValueLen
 )
 
 // metadata validates the metadata field: an object of at most 16 string
@@ -186,19 +158,19 @@ func (f fields) metadata() (map[string]string, *apiError) {
 		return nil, typeError("metadata", "an object", raw)
 	}
 	if len(obj) > maxMetadataKeys {
-		return nil, invalidCode("metadata", "object_above_max_properties", "Invalid 'metadata': too many properties. Expected an object with at most %d properties, but got an object with %d properties instead.", maxMetadataKeys, len(obj))
+		return nil, invalidCode("metadata", "object_above_max_properties", "Invalid 'metadata': too many properties. Expected an object with at most %d properties, but got an object with %d properties instead (the emulator applies OpenAI's metadata limits; Sail publishes none).", maxMetadataKeys, len(obj))
 	}
 	md := make(map[string]string, len(obj))
 	for k, v := range obj {
 		if len([]rune(k)) > maxMetadataKeyLen {
-			return nil, invalidCode("metadata", "string_above_max_length", "Invalid 'metadata': key %q is too long. Expected a key with at most %d characters.", truncateRunes(k, 20)+"…", maxMetadataKeyLen)
+			return nil, invalidCode("metadata", "string_above_max_length", "Invalid 'metadata': key %q is too long. Expected a key with at most %d characters (the emulator applies OpenAI's metadata limits; Sail publishes none).", truncateRunes(k, 20)+"…", maxMetadataKeyLen)
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
 			return nil, typeError("metadata."+k, "a string", v)
 		}
 		if len([]rune(s)) > maxMetadataValLen {
-			return nil, invalidCode("metadata."+k, "string_above_max_length", "Invalid 'metadata.%s': string too long. Expected a string with maximum length %d, but got a string with length %d instead.", k, maxMetadataValLen, len([]rune(s)))
+			return nil, invalidCode("metadata."+k, "string_above_max_length", "Invalid 'metadata.%s': string too long. Expected a string with maximum length %d, but got a string with length %d instead (the emulator applies OpenAI's metadata limits; Sail publishes none).", k, maxMetadataValLen, len([]rune(s)))
 		}
 		md[k] = s
 	}

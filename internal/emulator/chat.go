@@ -7,8 +7,8 @@ import (
 // Chat Completions (OpenAI) and Messages (Anthropic) creates. Both run the
 // same job as a foreground response: the response object stored under the
 // chat/message id is what GET /v1/responses/{id} returns and what the
-// webhook carries (sail-api.md's decision), while the create itself answers
-// in the endpoint's own shape.
+// webhook carries (the project's decision: Sail documents no other body),
+// while the create itself answers in the endpoint's own shape.
 
 func parseChatRequest(f fields) (common, *apiError) {
 	var c common
@@ -20,16 +20,24 @@ func parseChatRequest(f fields) (common, *apiError) {
 	if aerr != nil {
 		return c, aerr
 	}
+	// Sail's chat endpoint takes only max_completion_tokens as the cap;
+	// the older max_tokens is refused rather than silently ignored.
+	if _, ok := f["max_tokens"]; ok {
+		return c, invalidCode("max_tokens", "unsupported_parameter",
+			"Unsupported parameter: 'max_tokens' is not supported on /v1/chat/completions. Use 'max_completion_tokens' instead.")
+	}
 	maxTokens, aerr := f.positiveInt("max_completion_tokens")
 	if aerr != nil {
 		return c, aerr
 	}
-	if maxTokens == 0 {
-		if maxTokens, aerr = f.positiveInt("max_tokens"); aerr != nil {
-			return c, aerr
-		}
+	if aerr = f.generation(epChat); aerr != nil {
+		return c, aerr
 	}
+	// A top-level completion_window is ignored, as on responses.
 	if c.metadata, aerr = f.metadata(); aerr != nil {
+		return c, aerr
+	}
+	if aerr = checkWindow(c.metadata, epChat, false); aerr != nil {
 		return c, aerr
 	}
 	c.gen = generate(prompt, all, maxTokens)
@@ -76,15 +84,15 @@ func failure(status string) *apiError {
 }
 
 func (e *Emulator) createChat(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, _ := e.begin(w, r, flavourOpenAI, epChat, keyHash, parseChatRequest)
-	if j == nil || !e.wait(w, r, flavourOpenAI, j) {
+	j, _ := e.begin(w, r, epChat, keyHash, parseChatRequest)
+	if j == nil || !e.wait(w, r, j) {
 		return
 	}
 	status := e.statusOf(j)
 	finish := "stop"
 	switch status {
 	case StatusFailed, StatusCancelled:
-		writeError(w, flavourOpenAI, failure(status))
+		writeError(w, failure(status))
 		return
 	case StatusIncomplete:
 		finish = "length"
@@ -102,7 +110,10 @@ func (e *Emulator) createChat(w http.ResponseWriter, r *http.Request, keyHash [3
 
 func parseMessagesRequest(f fields) (common, *apiError) {
 	var c common
-	var aerr *apiError
+	aerr := f.closedSchema("/v1/messages", messagesKeys)
+	if aerr != nil {
+		return c, aerr
+	}
 	if c.model, aerr = requireModel(f); aerr != nil {
 		return c, aerr
 	}
@@ -120,7 +131,13 @@ func parseMessagesRequest(f fields) (common, *apiError) {
 	if raw := f["system"]; !isNull(raw) {
 		all = textOf(raw) + "\n" + all
 	}
+	if aerr = f.generation(epMessages); aerr != nil {
+		return c, aerr
+	}
 	if c.metadata, aerr = f.metadata(); aerr != nil {
+		return c, aerr
+	}
+	if aerr = checkWindow(c.metadata, epMessages, false); aerr != nil {
 		return c, aerr
 	}
 	c.gen = generate(prompt, all, maxTokens)
@@ -149,15 +166,15 @@ type anthropicUsage struct {
 }
 
 func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, _ := e.begin(w, r, flavourAnthropic, epMessages, keyHash, parseMessagesRequest)
-	if j == nil || !e.wait(w, r, flavourAnthropic, j) {
+	j, _ := e.begin(w, r, epMessages, keyHash, parseMessagesRequest)
+	if j == nil || !e.wait(w, r, j) {
 		return
 	}
 	status := e.statusOf(j)
 	stop := "end_turn"
 	switch status {
 	case StatusFailed, StatusCancelled:
-		writeError(w, flavourAnthropic, failure(status))
+		writeError(w, failure(status))
 		return
 	case StatusIncomplete:
 		stop = "max_tokens"
@@ -175,21 +192,21 @@ func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request, keyHash
 func (e *Emulator) countTokens(w http.ResponseWriter, r *http.Request) {
 	body, aerr := readBody(w, r)
 	if aerr != nil {
-		writeError(w, flavourAnthropic, aerr)
+		writeError(w, aerr)
 		return
 	}
 	f, aerr := decodeBody(body)
 	if aerr != nil {
-		writeError(w, flavourAnthropic, aerr)
+		writeError(w, aerr)
 		return
 	}
 	if _, aerr = requireModel(f); aerr != nil {
-		writeError(w, flavourAnthropic, aerr)
+		writeError(w, aerr)
 		return
 	}
 	_, all, aerr := f.conversation("messages")
 	if aerr != nil {
-		writeError(w, flavourAnthropic, aerr)
+		writeError(w, aerr)
 		return
 	}
 	if raw := f["system"]; !isNull(raw) {

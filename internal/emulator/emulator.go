@@ -16,11 +16,12 @@ import (
 )
 
 // Defaults of the delivery options, from Sail's documentation: a 30 s
-// timeout per attempt and up to 3 retries.
+// timeout per attempt and "up to 3 retries", read as one attempt plus three
+// retries (the project's decision; MaxAttempts 3 gives the other reading).
 const (
 	DefaultDeliveryTimeout = 30 * time.Second
 	DefaultRetryBackoff    = time.Second
-	DefaultMaxRetries      = 3
+	DefaultMaxAttempts     = 4
 	DefaultMaxResponses    = 10000
 	// maxAttemptsKept bounds the delivery log served by Attempts.
 	maxAttemptsKept = 20000
@@ -34,7 +35,12 @@ const (
 type Options struct {
 	// APIKey, when set, is the only key accepted; "" accepts any non-empty key.
 	APIKey string
-	// Latency is the time a response spends queued and then in_progress,
+	// StatusNames picks the names of the two unfinished statuses:
+	// StatusNamesSail ("", the reference's pending, running) or
+	// StatusNamesOpenAI (queued, in_progress, as Sail's docs pages and
+	// OpenAI show them). Terminal statuses are the same in both.
+	StatusNames string
+	// Latency is the time a response spends pending and then running,
 	// each. A foreground create answers after both. 0 = immediate.
 	Latency time.Duration
 	// Outcome is the terminal status of every response:
@@ -58,9 +64,10 @@ type Options struct {
 	// RetryBackoff is the wait before the first retry, doubling after each
 	// (default 1s).
 	RetryBackoff time.Duration
-	// MaxRetries is the number of retries after the first attempt: 0 means
-	// the default 3 (at most 4 attempts); a negative value means none.
-	MaxRetries int
+	// MaxAttempts bounds the delivery attempts of one webhook, the first
+	// included: 0 means DefaultMaxAttempts (4 = 1 + 3 retries); 1 means
+	// no retry.
+	MaxAttempts int
 	// MaxResponses bounds the responses kept in memory (default 10000); the
 	// oldest finished ones are evicted first.
 	MaxResponses int
@@ -76,6 +83,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Now is the clock for created_at, completed_at and Attempt.At.
 	Now func() time.Time
+	// NoBatchWebhooks makes the requests of a batch fire no webhook, as
+	// Sail may do (whether it fires them is undocumented).
+	NoBatchWebhooks bool
 }
 
 // Validate reports an option that cannot work. Its errors carry exit code
@@ -91,6 +101,12 @@ func (o Options) Validate() error {
 		if d < 0 {
 			return exitcode.New(exitcode.Usage, "emulator %s %v: must not be negative", name, d)
 		}
+	}
+	if o.StatusNames != "" && o.StatusNames != StatusNamesSail && o.StatusNames != StatusNamesOpenAI {
+		return exitcode.New(exitcode.Usage, "emulator status names %q: use %s (pending, running) or %s (queued, in_progress)", o.StatusNames, StatusNamesSail, StatusNamesOpenAI)
+	}
+	if o.MaxAttempts < 0 {
+		return exitcode.New(exitcode.Usage, "emulator max attempts %d: use 1 or more (1 = no retry), or 0 for the default %d", o.MaxAttempts, DefaultMaxAttempts)
 	}
 	if o.FailAttempts < 0 {
 		return exitcode.New(exitcode.Usage, "emulator fail attempts %d: must not be negative", o.FailAttempts)
@@ -148,7 +164,9 @@ type Emulator struct {
 	attempts []Attempt // ring of at most maxAttemptsKept
 	attHead  int
 
-	stats Stats // under mu
+	stats    Stats        // under mu
+	batches  batchStore   // under mu
+	requests atomic.Int64 // /v1 requests served
 }
 
 // New returns an Emulator configured by o, or an error if o is invalid.
@@ -165,11 +183,11 @@ func New(o Options) (*Emulator, error) {
 	if o.RetryBackoff == 0 {
 		o.RetryBackoff = DefaultRetryBackoff
 	}
-	switch {
-	case o.MaxRetries == 0:
-		o.MaxRetries = DefaultMaxRetries
-	case o.MaxRetries < 0:
-		o.MaxRetries = 0
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.StatusNames == "" {
+		o.StatusNames = StatusNamesSail
 	}
 	if o.MaxResponses == 0 {
 		o.MaxResponses = DefaultMaxResponses
@@ -316,14 +334,21 @@ func sleep(ctx context.Context, d time.Duration, interrupt <-chan struct{}) bool
 // Stats counts responses, so tests can check how many a client kept in
 // flight at once.
 type Stats struct {
-	Created    int `json:"created"`     // responses admitted
-	Active     int `json:"active"`      // not yet terminal
-	PeakActive int `json:"peak_active"` // most ever not terminal at once
+	// Batches counts POST /v1/batches that created a batch; their requests
+	// are counted in BatchRequests (and Active), not in Created.
+	Batches       int   `json:"batches_created"`
+	BatchRequests int   `json:"batch_requests"`
+	APIRequests   int64 `json:"api_requests"` // every /v1 request, for benchmarks
+	Created       int   `json:"created"`      // responses admitted
+	Active        int   `json:"active"`       // not yet terminal
+	PeakActive    int   `json:"peak_active"`  // most ever not terminal at once
 }
 
 // Stats returns the current counts; also served as GET /_emulator/stats.
 func (e *Emulator) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stats
+	s := e.stats
+	s.APIRequests = e.requests.Load()
+	return s
 }

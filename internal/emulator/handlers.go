@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
 // Models are the models Sail serves, in the order GET /v1/models lists them.
@@ -34,141 +36,133 @@ func knownModel(m string) bool {
 	return false
 }
 
-// maxIdempotencyKey is Sail's documented limit on Idempotency-Key.
-const maxIdempotencyKey = 255
-
-// flavour selects the error envelope and auth headers of an endpoint.
-type flavour int
-
-const (
-	flavourOpenAI flavour = iota
-	flavourAnthropic
-)
-
 // ServeHTTP implements http.Handler: the /v1 API and
 // GET /_emulator/deliveries.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	fl := flavourOpenAI
-	if p == "/v1/messages" || strings.HasPrefix(p, "/v1/messages/") {
-		fl = flavourAnthropic
-	}
+	// The Anthropic SDKs authenticate with x-api-key and look for a
+	// Request-Id header; errors are in OpenAI's envelope everywhere, as
+	// Sail's reference has them.
+	anthropic := p == "/v1/messages" || strings.HasPrefix(p, "/v1/messages/")
 	w.Header().Set("Content-Type", "application/json")
-	if fl == flavourAnthropic {
+	if anthropic {
 		w.Header().Set("Request-Id", newID("req_"))
 	} else {
 		w.Header().Set("X-Request-Id", newID("req_"))
 	}
 	if p == "/_emulator/stats" {
-		if !allow(w, r, fl, http.MethodGet) {
+		if !allow(w, r, http.MethodGet) {
 			return
 		}
 		_ = json.NewEncoder(w).Encode(e.Stats())
 		return
 	}
 	if p == "/_emulator/deliveries" {
-		if !allow(w, r, fl, http.MethodGet) {
+		if !allow(w, r, http.MethodGet) {
 			return
 		}
 		e.serveDeliveries(w, r)
 		return
 	}
 	if !strings.HasPrefix(p, "/v1/") {
-		writeError(w, fl, notFound("unknown_url", "Invalid URL (%s %s): the emulator serves /v1/... and /_emulator/deliveries.", r.Method, p))
+		writeError(w, notFound("unknown_url", "Invalid URL (%s %s): the emulator serves /v1/... and /_emulator/deliveries.", r.Method, p))
 		return
 	}
-	keyHash, aerr := e.authenticate(r, fl)
+	e.requests.Add(1)
+	keyHash, aerr := e.authenticate(r, anthropic)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return
 	}
 	switch {
 	case p == "/v1/models":
-		if allow(w, r, fl, http.MethodGet) {
+		if allow(w, r, http.MethodGet) {
 			e.serveModels(w)
 		}
 	case strings.HasPrefix(p, "/v1/models/"):
-		if allow(w, r, fl, http.MethodGet) {
+		if allow(w, r, http.MethodGet) {
 			e.serveModel(w, strings.TrimPrefix(p, "/v1/models/"))
 		}
 	case p == "/v1/responses":
-		if allow(w, r, fl, http.MethodPost) {
+		if allow(w, r, http.MethodPost) {
 			e.createResponse(w, r, keyHash)
 		}
 	case strings.HasPrefix(p, "/v1/responses/"):
 		rest := strings.TrimPrefix(p, "/v1/responses/")
 		if id, ok := strings.CutSuffix(rest, "/cancel"); ok && !strings.Contains(id, "/") {
-			if allow(w, r, fl, http.MethodPost) {
+			if allow(w, r, http.MethodPost) {
 				body, aerr := e.cancel(id)
-				writeBytes(w, fl, body, aerr)
+				writeBytes(w, body, aerr)
 			}
 			return
 		}
 		if strings.Contains(rest, "/") {
-			writeError(w, fl, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, p))
+			writeError(w, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, p))
 			return
 		}
-		if allow(w, r, fl, http.MethodGet) {
+		if allow(w, r, http.MethodGet) {
 			body, ok := e.get(rest)
 			if !ok {
-				writeError(w, fl, notFound("", "No response found with id '%s'.", rest))
+				writeError(w, notFound("", "No response found with id '%s'.", rest))
 				return
 			}
-			writeBytes(w, fl, body, nil)
+			writeBytes(w, body, nil)
 		}
+	case p == "/v1/batches" || strings.HasPrefix(p, "/v1/batches/"):
+		e.serveBatches(w, r, keyHash)
 	case p == "/v1/chat/completions":
-		if allow(w, r, fl, http.MethodPost) {
+		if allow(w, r, http.MethodPost) {
 			e.createChat(w, r, keyHash)
 		}
 	case p == "/v1/messages":
-		if allow(w, r, fl, http.MethodPost) {
+		if allow(w, r, http.MethodPost) {
 			e.createMessage(w, r, keyHash)
 		}
 	case p == "/v1/messages/count_tokens":
-		if allow(w, r, fl, http.MethodPost) {
+		if allow(w, r, http.MethodPost) {
 			e.countTokens(w, r)
 		}
 	default:
-		writeError(w, fl, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, p))
+		writeError(w, notFound("unknown_url", "Invalid URL (%s %s).", r.Method, p))
 	}
 }
 
 // allow answers 405 unless r uses method.
-func allow(w http.ResponseWriter, r *http.Request, fl flavour, method string) bool {
+func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 	if r.Method == method {
 		return true
 	}
 	w.Header().Set("Allow", method)
-	writeError(w, fl, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error",
+	writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error",
 		message: fmt.Sprintf("Method %s is not allowed on %s; use %s.", r.Method, r.URL.Path, method)})
 	return false
 }
 
-func writeError(w http.ResponseWriter, fl flavour, e *apiError) {
+func writeError(w http.ResponseWriter, e *apiError) {
 	if e.noRetry {
 		w.Header().Set("X-Should-Retry", "false")
 	}
 	w.WriteHeader(e.status)
-	if fl == flavourAnthropic {
-		w.Write(e.anthropicEnvelope())
-	} else {
-		w.Write(e.openAIEnvelope())
-	}
+	w.Write(e.envelope())
 }
 
-func writeBytes(w http.ResponseWriter, fl flavour, body []byte, aerr *apiError) {
+func writeBytes(w http.ResponseWriter, body []byte, aerr *apiError) {
+	writeBytesStatus(w, http.StatusOK, body, aerr)
+}
+
+func writeBytesStatus(w http.ResponseWriter, status int, body []byte, aerr *apiError) {
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(body)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, flavourOpenAI, &apiError{status: http.StatusInternalServerError, typ: "server_error", message: "encoding the answer: " + err.Error()})
+		writeError(w, &apiError{status: http.StatusInternalServerError, typ: "server_error", message: "encoding the answer: " + err.Error()})
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -178,17 +172,17 @@ func writeJSON(w http.ResponseWriter, v any) {
 // authenticate checks the API key: Authorization: Bearer everywhere, and
 // x-api-key on the Anthropic endpoints. It returns a hash of the key, which
 // scopes idempotency keys without keeping the key itself.
-func (e *Emulator) authenticate(r *http.Request, fl flavour) ([32]byte, *apiError) {
+func (e *Emulator) authenticate(r *http.Request, anthropic bool) ([32]byte, *apiError) {
 	key := ""
 	if scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		key = strings.TrimSpace(cred)
 	}
-	if fl == flavourAnthropic && key == "" {
+	if anthropic && key == "" {
 		key = strings.TrimSpace(r.Header.Get("X-Api-Key"))
 	}
 	if key == "" {
 		msg := "You didn't provide an API key. Send your Sail API key as Authorization: Bearer YOUR_KEY (set SAIL_API_KEY)."
-		if fl == flavourAnthropic {
+		if anthropic {
 			msg = "x-api-key header is required (or send Authorization: Bearer YOUR_KEY)."
 		}
 		return [32]byte{}, &apiError{status: http.StatusUnauthorized, typ: "invalid_request_error", message: msg}
@@ -223,7 +217,7 @@ func (e *Emulator) serveModels(w http.ResponseWriter) {
 
 func (e *Emulator) serveModel(w http.ResponseWriter, id string) {
 	if !knownModel(id) {
-		writeError(w, flavourOpenAI, modelNotFound(id))
+		writeError(w, modelNotFound(id))
 		return
 	}
 	owner, _, _ := strings.Cut(id, "/")
@@ -279,12 +273,18 @@ func canonicalHash(body []byte) [32]byte {
 	return sha256.Sum256(body)
 }
 
-// idempotencyKey validates the Idempotency-Key header; "" when absent.
-func idempotencyKey(r *http.Request) (string, *apiError) {
-	k := r.Header.Get("Idempotency-Key")
-	if len(k) > maxIdempotencyKey {
-		return "", invalidCode("Idempotency-Key", "idempotency_error",
-			"Idempotency-Key is %d characters long; the maximum is %d.", len(k), maxIdempotencyKey)
+// idempotencyHeader names the header that carries an idempotency key on
+// ep: Sail takes Anthropic's name on /v1/messages and Idempotency-Key on
+// the other creates. Each endpoint reads only its own.
+func idempotencyHeader(ep endpoint) string { return sailspec.IdempotencyHeader(ep.path()) }
+
+// idempotencyKey validates the endpoint's idempotency header; "" when absent.
+func idempotencyKey(r *http.Request, ep endpoint) (string, *apiError) {
+	h := idempotencyHeader(ep)
+	k := r.Header.Get(h)
+	if len(k) > sailspec.MaxIdempotencyKey {
+		return "", invalidCode(h, sailspec.IdempotencyErrorCode,
+			"%s is %d characters long; the maximum is %d.", h, len(k), sailspec.MaxIdempotencyKey)
 	}
 	return k, nil
 }
@@ -322,12 +322,12 @@ func (e *Emulator) prepare(ep endpoint, c common) (*job, *apiError) {
 	return &job{
 		id: id, ep: ep, background: c.background, createdAt: e.now(),
 		model: c.model, metadata: c.metadata, outputMsgID: newID("msg_"),
-		gen: c.gen, f: f, webhookURL: webhookURL(c.metadata), token: c.metadata["webhook_token"],
+		gen: c.gen, f: f, webhookURL: webhookURL(c.metadata), token: c.metadata["webhook_token"], names: e.o.StatusNames,
 		done: make(chan struct{}), cancelCh: make(chan struct{}),
 	}, nil
 }
 
-// start admits j, or under an Idempotency-Key returns the response the key
+// start admits j, or under an idempotency key returns the response the key
 // already created (same body) or an idempotency_error (different body).
 // Keys are scoped per endpoint and API key.
 func (e *Emulator) start(j *job, idemKey string, keyHash [32]byte, bodyHash [32]byte) (*job, []byte, *apiError) {
@@ -338,8 +338,9 @@ func (e *Emulator) start(j *job, idemKey string, keyHash [32]byte, bodyHash [32]
 		scoped = string(j.ep) + "\x00" + string(keyHash[:]) + "\x00" + idemKey
 		if prev, ok := e.idem[scoped]; ok {
 			if prev.hash != bodyHash {
-				return nil, nil, invalidCode("Idempotency-Key", "idempotency_error",
-					"This Idempotency-Key was already used with a different request body; use a new key for a new request.")
+				h := idempotencyHeader(j.ep)
+				return nil, nil, invalidCode(h, sailspec.IdempotencyErrorCode,
+					"This %s was already used with a different request body; use a new key for a new request.", h)
 			}
 			if pj := e.jobs[prev.id]; pj != nil {
 				return pj, pj.snapshot, nil
@@ -359,7 +360,7 @@ func (e *Emulator) start(j *job, idemKey string, keyHash [32]byte, bodyHash [32]
 
 // wait blocks until j is terminal; false (after answering) when the client
 // went away or the emulator is closing.
-func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, fl flavour, j *job) bool {
+func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, j *job) bool {
 	select {
 	case <-j.done:
 		return true
@@ -371,7 +372,7 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, fl flavour, j *j
 			return true
 		default:
 		}
-		writeError(w, fl, &apiError{status: http.StatusServiceUnavailable, typ: "server_error",
+		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "server_error",
 			message: "The emulator shut down before the response finished.", noRetry: true})
 		return false
 	}
@@ -381,43 +382,43 @@ func (e *Emulator) wait(w http.ResponseWriter, r *http.Request, fl flavour, j *j
 // by parse, job start. parse validates the endpoint's fields. It returns the
 // job and its snapshot as of creation (queued for a new job, the current
 // state for an idempotent replay), or nil after answering an error.
-func (e *Emulator) begin(w http.ResponseWriter, r *http.Request, fl flavour, ep endpoint, keyHash [32]byte,
+func (e *Emulator) begin(w http.ResponseWriter, r *http.Request, ep endpoint, keyHash [32]byte,
 	parse func(fields) (common, *apiError)) (*job, []byte) {
-	idemKey, aerr := idempotencyKey(r)
+	idemKey, aerr := idempotencyKey(r, ep)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	body, aerr := readBody(w, r)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	f, aerr := decodeBody(body)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	if stream, aerr := f.boolean("stream"); aerr != nil || stream {
 		if aerr == nil {
 			aerr = invalidCode("stream", "unsupported_value", "Streaming is not emulated: omit stream (or send false) and read the answer, poll GET /v1/responses/{id}, or use a completion webhook.")
 		}
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	c, aerr := parse(f)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	j, aerr := e.prepare(ep, c)
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	j, snap, aerr := e.start(j, idemKey, keyHash, canonicalHash(body))
 	if aerr != nil {
-		writeError(w, fl, aerr)
+		writeError(w, aerr)
 		return nil, nil
 	}
 	return j, snap
@@ -437,9 +438,6 @@ func requireModel(f fields) (string, *apiError) {
 	}
 	return m, nil
 }
-
-// Completion windows Sail accepts.
-var completionWindows = map[string]bool{"asap": true, "priority": true, "standard": true, "flex": true}
 
 func parseResponsesRequest(f fields) (common, *apiError) {
 	var c common
@@ -462,17 +460,15 @@ func parseResponsesRequest(f fields) (common, *apiError) {
 	if c.background, aerr = f.boolean("background"); aerr != nil {
 		return c, aerr
 	}
-	window, ok, aerr := f.str("completion_window")
-	if aerr != nil {
+	if aerr = f.generation(epResponses); aerr != nil {
 		return c, aerr
 	}
-	if ok && !completionWindows[window] {
-		return c, invalidCode("completion_window", "invalid_value", "Invalid value for 'completion_window': %q. Supported values are: 'asap', 'priority', 'standard' and 'flex'.", window)
-	}
-	if window == "flex" && !c.background {
-		return c, invalidCode("completion_window", "invalid_value", "completion_window 'flex' requires background=true.")
-	}
+	// A top-level completion_window is not in the reference's schema:
+	// ignored, as Sail would. The window Sail reads is in metadata.
 	if c.metadata, aerr = f.metadata(); aerr != nil {
+		return c, aerr
+	}
+	if aerr = checkWindow(c.metadata, epResponses, c.background); aerr != nil {
 		return c, aerr
 	}
 	if instructions != "" {
@@ -521,18 +517,18 @@ func responsesInput(f fields) (prompt, all string, aerr *apiError) {
 }
 
 func (e *Emulator) createResponse(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	j, snap := e.begin(w, r, flavourOpenAI, epResponses, keyHash, parseResponsesRequest)
+	j, snap := e.begin(w, r, epResponses, keyHash, parseResponsesRequest)
 	if j == nil {
 		return
 	}
-	// OpenAI answers a background create with 200 and Sail's spec with 202;
-	// every SDK accepts any 2xx. 200 keeps the emulator identical to what the
-	// OpenAI SDKs are tested against.
-	if !j.background {
-		if !e.wait(w, r, flavourOpenAI, j) {
-			return
-		}
-		snap = e.snapshotOf(j)
+	// Sail answers a background create with 202 (accepted, not done) and a
+	// foreground one with 200 once it is terminal.
+	if j.background {
+		writeBytesStatus(w, http.StatusAccepted, snap, nil)
+		return
 	}
-	writeBytes(w, flavourOpenAI, snap, nil)
+	if !e.wait(w, r, j) {
+		return
+	}
+	writeBytes(w, e.snapshotOf(j), nil)
 }

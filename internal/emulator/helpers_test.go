@@ -72,12 +72,17 @@ func call(t testing.TB, h http.Handler, method, path string, body any, hdr map[s
 	return rec.Code, rec.Body.Bytes()
 }
 
-// create posts a Responses create and returns the decoded object.
+// create posts a Responses create and returns the decoded object. A
+// background create must answer 202, a foreground one 200.
 func create(t testing.TB, h http.Handler, req map[string]any, hdr map[string]string) (map[string]any, []byte) {
 	t.Helper()
 	code, body := call(t, h, http.MethodPost, "/v1/responses", req, hdr)
-	if code != http.StatusOK {
-		t.Fatalf("create: status %d: %s", code, body)
+	want := http.StatusOK
+	if req["background"] == true {
+		want = http.StatusAccepted
+	}
+	if code != want {
+		t.Fatalf("create: status %d, want %d: %s", code, want, body)
 	}
 	return decode(t, body), body
 }

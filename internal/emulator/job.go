@@ -30,12 +30,13 @@ type job struct {
 	f           faults
 	webhookURL  string // "" when absent or invalid: no delivery
 	token       string
+	names       string // status dialect of the emulator (StatusNames)
 
 	done     chan struct{} // closed on reaching a terminal status
 	cancelCh chan struct{} // closed by the cancel endpoint, wakes the lifecycle
 
 	// Guarded by Emulator.mu.
-	status   string
+	status   string // OpenAI's names; the snapshot carries the dialect's
 	snapshot []byte // what GET returns and a webhook carries, marshalled once per status
 	running  bool   // the lifecycle goroutine (and its delivery) is alive
 	elem     *list.Element
@@ -50,7 +51,7 @@ func terminal(status string) bool {
 	return false
 }
 
-// Wire shapes of the response object (sail-api.md).
+// Wire shapes of the response object, as Sail's API reference has them.
 type responseObject struct {
 	ID                string             `json:"id"`
 	Object            string             `json:"object"`
@@ -60,7 +61,7 @@ type responseObject struct {
 	Model             string             `json:"model"`
 	Metadata          map[string]string  `json:"metadata"`
 	Output            []outputMessage    `json:"output"`
-	Usage             *responseUsage     `json:"usage"`
+	Usage             responseUsage      `json:"usage"`
 	Error             *responseError     `json:"error"`
 	IncompleteDetails *incompleteDetails `json:"incomplete_details"`
 	CompletedAt       *int64             `json:"completed_at"`
@@ -80,10 +81,23 @@ type outputText struct {
 	Annotations []any  `json:"annotations"`
 }
 
+// responseUsage is always present, zeros until the response finishes: the
+// reference requires it and never makes it null.
 type responseUsage struct {
-	InputTokens  int64 `json:"input_tokens"`
-	OutputTokens int64 `json:"output_tokens"`
-	TotalTokens  int64 `json:"total_tokens"`
+	InputTokens         int64               `json:"input_tokens"`
+	InputTokensDetails  inputTokensDetails  `json:"input_tokens_details"`
+	OutputTokens        int64               `json:"output_tokens"`
+	OutputTokensDetails outputTokensDetails `json:"output_tokens_details"`
+	TotalTokens         int64               `json:"total_tokens"`
+}
+
+// The fake model caches nothing and does not reason: these stay zero.
+type inputTokensDetails struct {
+	CachedTokens int64 `json:"cached_tokens"`
+}
+
+type outputTokensDetails struct {
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 }
 
 type responseError struct {
@@ -95,17 +109,18 @@ type incompleteDetails struct {
 	Reason string `json:"reason"`
 }
 
-// render marshals the response object for status at time now.
+// render marshals the response object for status (OpenAI's name) at time
+// now, with the status written in j's dialect.
 func (j *job) render(status string, now time.Time) []byte {
 	md := j.metadata
 	if md == nil {
 		md = map[string]string{}
 	}
 	r := responseObject{
-		ID: j.id, Object: "response", CreatedAt: j.createdAt.Unix(), Status: status,
+		ID: j.id, Object: "response", CreatedAt: j.createdAt.Unix(), Status: wireStatus(j.names, status),
 		Background: j.background, Model: j.model, Metadata: md, Output: []outputMessage{},
 	}
-	usage := &responseUsage{
+	usage := responseUsage{
 		InputTokens: j.gen.inputTokens, OutputTokens: j.gen.outputTokens,
 		TotalTokens: j.gen.inputTokens + j.gen.outputTokens,
 	}
@@ -160,8 +175,8 @@ func (e *Emulator) setStatus(j *job, status string) bool {
 	return e.setStatusLocked(j, status)
 }
 
-// lifecycle drives j through queued → in_progress → terminal, spaced by its
-// latency, then delivers the webhook. A cancel skips ahead to delivery.
+// lifecycle drives j through queued → in_progress → terminal (pending →
+// running → terminal in Sail's names), spaced by its latency, then delivers the webhook. A cancel skips ahead to delivery.
 func (e *Emulator) lifecycle(j *job) {
 	defer func() {
 		e.mu.Lock()

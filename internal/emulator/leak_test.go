@@ -76,7 +76,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 					"/chat/completions": `{"model":"zai-org/GLM-5","messages":[{"role":"user","content":"1+2"}],` + md + `}`,
 					"/messages":         `{"model":"zai-org/GLM-5","max_tokens":64,"messages":[{"role":"user","content":"1+2"}],` + md + `}`,
 				} {
-					if code, err := post(context.Background(), s.c, s.r.BaseURL+path, body); err != nil || code != http.StatusOK {
+					if code, err := post(context.Background(), s.c, s.r.BaseURL+path, body); err != nil || code/100 != 2 {
 						t.Fatalf("POST %s: %d %v", path, code, err)
 					}
 				}
@@ -88,7 +88,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 			exercise: func(t *testing.T, s setup) {
 				for range 5 {
 					body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
-					if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+					if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 						t.Fatalf("create: %d %v", code, err)
 					}
 				}
@@ -99,7 +99,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 			grace: 100 * time.Millisecond, wantErr: true,
 			exercise: func(t *testing.T, s setup) {
 				body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
-				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 					t.Fatalf("create: %d %v", code, err)
 				}
 				waitUntil(t, "the first attempt", func() bool { return len(s.r.Emulator.Attempts()) == 1 })
@@ -109,7 +109,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 			name: "delivery hanging", hang: true, grace: 100 * time.Millisecond, wantErr: true,
 			exercise: func(t *testing.T, s setup) {
 				body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + s.hook + `"}}`
-				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 					t.Fatalf("create: %d %v", code, err)
 				}
 				waitUntil(t, "the receiver to hold the delivery", func() bool { return s.hits.Load() == 1 })
@@ -174,7 +174,7 @@ func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
 	tr := &http.Transport{}
 	c := &http.Client{Transport: tr}
 	body := `{"model":"zai-org/GLM-5","input":"1+2","background":true,"metadata":{"completion_webhook":"` + rcv.URL + `"}}`
-	if code, err := post(context.Background(), c, r.BaseURL+"/responses", body); err != nil || code != http.StatusOK {
+	if code, err := post(context.Background(), c, r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 		t.Fatalf("create: %d %v", code, err)
 	}
 	waitUntil(t, "a retry", func() bool { return hits.Load() >= 2 })

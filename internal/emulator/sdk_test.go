@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,7 +53,8 @@ func TestOpenAISDKResponses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Responses.New: %v", err)
 	}
-	if created.Status != responses.ResponseStatusQueued || !created.Background || created.OutputText() != "" {
+	// The SDK types status as a string: Sail's "pending" comes through.
+	if created.Status != StatusPending || !created.Background || created.OutputText() != "" {
 		t.Fatalf("created = status %q background %v output %q", created.Status, created.Background, created.OutputText())
 	}
 	var got *responses.Response
@@ -87,13 +89,14 @@ func TestOpenAISDKResponses(t *testing.T) {
 		t.Errorf("webhooks = %d, want one for %s with the token", len(hits), created.ID)
 	}
 
-	// Foreground with message input, and the completion_window extension.
+	// Foreground with message input, and Sail's completion window (request
+	// metadata).
 	fg, err := client.Responses.New(ctx, responses.ResponseNewParams{
 		Model: "openai/gpt-oss-120b",
 		Input: responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
 			responses.ResponseInputItemParamOfMessage("What is 12*12?", responses.EasyInputMessageRoleUser),
 		}},
-	}, option.WithJSONSet("completion_window", "priority"))
+	}, option.WithJSONSet("metadata.completion_window", "priority"))
 	if err != nil || fg.Status != responses.ResponseStatusCompleted || fg.OutputText() != "144" {
 		t.Errorf("foreground: %v %+v", err, fg)
 	}
@@ -201,5 +204,32 @@ func TestAnthropicSDKMessages(t *testing.T) {
 	var apiErr *anthropic.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong key: %v", err)
+	}
+
+	// A key outside the closed schema: the SDK surfaces the 400 and
+	// Sail's (OpenAI's) envelope naming the key.
+	_, err = client.Messages.New(ctx, anthropic.MessageNewParams{
+		Model: "moonshotai/Kimi-K2.6", MaxTokens: 5,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("x"))},
+	}, aoption.WithJSONSet("completion_window", "flex"))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), `"param":"completion_window"`) {
+		t.Errorf("stray key: %v", err)
+	}
+
+	// anthropic-idempotency-key, set as the SDK user would: a retry gets
+	// the same message and no second webhook.
+	before := len(rcv.got())
+	params := anthropic.MessageNewParams{
+		Model: "moonshotai/Kimi-K2.6", MaxTokens: 64, Metadata: md,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("What is 5*5?"))},
+	}
+	m1, err1 := client.Messages.New(ctx, params, aoption.WithHeader("anthropic-idempotency-key", "sdk-m-1"))
+	m2, err2 := client.Messages.New(ctx, params, aoption.WithHeader("anthropic-idempotency-key", "sdk-m-1"))
+	if err1 != nil || err2 != nil || m1.ID != m2.ID || m1.Content[0].Text != "25" {
+		t.Fatalf("idempotent retry: %v %v, ids %s %s", err1, err2, m1.ID, m2.ID)
+	}
+	settle(t, e)
+	if n := len(rcv.got()) - before; n != 1 {
+		t.Errorf("%d webhooks for an idempotent retry, want 1", n)
 	}
 }

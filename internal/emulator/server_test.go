@@ -135,7 +135,7 @@ func TestConcurrentCreates(t *testing.T) {
 				md[FaultKey] = "latency=1ms"
 			}
 			code, body := call(t, e, http.MethodPost, "/v1/responses", webhookReq(rcv.URL, md), nil)
-			if code != 200 {
+			if code != http.StatusAccepted {
 				t.Errorf("create %d: %d %s", i, code, body)
 				return
 			}

@@ -38,8 +38,8 @@ func webhookURL(md map[string]string) string {
 	return ""
 }
 
-// deliver POSTs body to j's webhook with retries: one attempt plus up to
-// MaxRetries more on a non-2xx answer, a network error or a timeout, each
+// deliver POSTs body to j's webhook with retries: at most MaxAttempts
+// attempts in all, retrying on a non-2xx answer, a network error or a timeout, each
 // bounded by DeliveryTimeout, waiting RetryBackoff doubling in between. A
 // failing delivery never changes the response.
 func (e *Emulator) deliver(j *job, body []byte) {
@@ -54,7 +54,7 @@ func (e *Emulator) deliver(j *job, body []byte) {
 	if !sleep(ctx, j.f.delay, nil) {
 		return
 	}
-	maxAttempts := 1 + e.o.MaxRetries
+	maxAttempts := e.o.MaxAttempts
 	backoff := e.o.RetryBackoff
 	n := 1
 	for ; n <= maxAttempts; n++ {

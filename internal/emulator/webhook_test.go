@@ -36,14 +36,20 @@ func TestDeliveryRetriesAlways500(t *testing.T) {
 	}
 }
 
-func TestDeliveryMaxRetriesOption(t *testing.T) {
-	for _, c := range []struct{ retries, want int }{{-1, 1}, {1, 2}, {5, 6}} {
+func TestDeliveryMaxAttemptsOption(t *testing.T) {
+	// 0 is the default reading of "up to 3 retries" (1 + 3); 3 is the other
+	// reading (3 in all).
+	for _, c := range []struct{ max, want int }{{0, 4}, {1, 1}, {2, 2}, {3, 3}, {6, 6}} {
 		rcv := newReceiver(t, func(int) int { return http.StatusBadGateway })
-		e := newEmulator(t, Options{MaxRetries: c.retries})
-		create(t, e, webhookReq(rcv.URL, nil), nil)
+		e := newEmulator(t, Options{MaxAttempts: c.max})
+		obj, _ := create(t, e, webhookReq(rcv.URL, nil), nil)
 		settle(t, e)
 		if n := len(rcv.got()); n != c.want {
-			t.Errorf("MaxRetries %d: %d attempts, want %d", c.retries, n, c.want)
+			t.Errorf("MaxAttempts %d: %d attempts, want %d", c.max, n, c.want)
+		}
+		as := attemptsFor(e, obj["id"].(string))
+		if len(as) != c.want || as[len(as)-1].Number != c.want {
+			t.Errorf("MaxAttempts %d: recorded %+v", c.max, as)
 		}
 	}
 }
@@ -75,7 +81,7 @@ func TestDeliveryPerAttemptTimeout(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
-	e := newEmulator(t, Options{DeliveryTimeout: 30 * time.Millisecond, MaxRetries: 1})
+	e := newEmulator(t, Options{DeliveryTimeout: 30 * time.Millisecond, MaxAttempts: 2})
 	obj, _ := create(t, e, webhookReq(slow.URL, nil), nil)
 	settle(t, e)
 	as := attemptsFor(e, obj["id"].(string))
@@ -116,7 +122,7 @@ func TestDeliveryWithCustomClientStillNoRedirects(t *testing.T) {
 		http.Redirect(w, r, target.URL, http.StatusFound)
 	}))
 	defer redirect.Close()
-	e := newEmulator(t, Options{HTTPClient: &http.Client{}, MaxRetries: -1})
+	e := newEmulator(t, Options{HTTPClient: &http.Client{}, MaxAttempts: 1})
 	create(t, e, webhookReq(redirect.URL, nil), nil)
 	settle(t, e)
 	if n := len(target.got()); n != 0 {
@@ -183,8 +189,8 @@ func TestInvalidWebhookURLNoAttempt(t *testing.T) {
 	e := newEmulator(t, Options{})
 	for _, u := range []string{"ftp://example.com/x", "not a url", "/relative/path", "http://", "mailto:a@b.c", "http//missing-colon"} {
 		obj, _ := create(t, e, webhookReq(u, nil), nil)
-		if obj["status"] != StatusQueued {
-			t.Errorf("create with webhook %q: status %v, want queued (create unchanged)", u, obj["status"])
+		if obj["status"] != StatusPending {
+			t.Errorf("create with webhook %q: status %v, want pending (create unchanged)", u, obj["status"])
 		}
 	}
 	settle(t, e)
@@ -301,7 +307,7 @@ func TestWrongTokenDropAndDuplicateFaults(t *testing.T) {
 	})
 	t.Run("duplicate only after success", func(t *testing.T) {
 		rcv := newReceiver(t, func(int) int { return http.StatusInternalServerError })
-		e := newEmulator(t, Options{DuplicateWebhook: true, MaxRetries: -1})
+		e := newEmulator(t, Options{DuplicateWebhook: true, MaxAttempts: 1})
 		create(t, e, webhookReq(rcv.URL, nil), nil)
 		settle(t, e)
 		if n := len(rcv.got()); n != 1 {
@@ -346,8 +352,8 @@ func TestWebhookDelayAndLatencyOrder(t *testing.T) {
 	rcv := newReceiver(t, nil)
 	e := newEmulator(t, Options{Latency: 5 * time.Millisecond, WebhookDelay: 5 * time.Millisecond})
 	obj, _ := create(t, e, webhookReq(rcv.URL, nil), nil)
-	if obj["status"] != StatusQueued {
-		t.Fatalf("background create status %v, want queued", obj["status"])
+	if obj["status"] != StatusPending {
+		t.Fatalf("background create status %v, want pending", obj["status"])
 	}
 	id := obj["id"].(string)
 	seen := map[string]bool{}
@@ -362,7 +368,7 @@ func TestWebhookDelayAndLatencyOrder(t *testing.T) {
 		t.Errorf("%d webhooks, want 1", len(rcv.got()))
 	}
 	for s := range seen {
-		if s != StatusQueued && s != StatusInProgress && s != StatusCompleted {
+		if s != StatusPending && s != StatusRunning && s != StatusCompleted {
 			t.Errorf("unexpected status %q while polling", s)
 		}
 	}

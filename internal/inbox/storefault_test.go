@@ -101,7 +101,7 @@ func attemptsUntilDone(t *testing.T, emu *emulator.Emulator, id string, want int
 // work again the retry is stored and accepted exactly once.
 func TestStoreFailureIsNeverAcknowledged(t *testing.T) {
 	t.Parallel()
-	const maxAttempts = 1 + emulator.DefaultMaxRetries
+	const maxAttempts = emulator.DefaultMaxAttempts
 	for _, tc := range []struct {
 		name     string
 		failures int64 // failing writes (each failed Save costs one)

@@ -64,6 +64,8 @@ type Client struct {
 	baseURL    string // normalised, ends in /v1
 	apiKey     string
 	maxRetries int
+	hc         *http.Client // for the calls no SDK covers (batches)
+	userAgent  string
 
 	responses responses.ResponseService
 	chat      openai.ChatCompletionService
@@ -106,7 +108,7 @@ func New(o Options) (*Client, error) {
 		retries = 0
 	}
 
-	c := &Client{baseURL: base, apiKey: key, maxRetries: retries, now: time.Now, sleep: sleepCtx}
+	c := &Client{baseURL: base, apiKey: key, maxRetries: retries, hc: hc, userAgent: o.UserAgent, now: time.Now, sleep: sleepCtx}
 
 	// The services are built directly rather than through openai.NewClient /
 	// anthropic.NewClient: those prepend defaults read from OPENAI_* and

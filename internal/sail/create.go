@@ -328,6 +328,13 @@ func (c *Client) openaiCreateOptions(k *call, req CreateRequest, key string, raw
 }
 
 func (c *Client) createResponse(ctx context.Context, k *call, req CreateRequest, key string, raw *[]byte) error {
+	_, err := c.responses.New(ctx, responseParams(req), c.openaiCreateOptions(k, req, key, raw)...)
+	return err
+}
+
+// responseParams is the body of a responses create; batch requests carry
+// the same body (ResponsesBody).
+func responseParams(req CreateRequest) responses.ResponseNewParams {
 	p := responses.ResponseNewParams{
 		Model: shared.ResponsesModel(req.Model),
 	}
@@ -346,8 +353,7 @@ func (c *Client) createResponse(ctx context.Context, k *call, req CreateRequest,
 	if m := req.metadata(); m != nil {
 		p.Metadata = shared.Metadata(m)
 	}
-	_, err := c.responses.New(ctx, p, c.openaiCreateOptions(k, req, key, raw)...)
-	return err
+	return p
 }
 
 func (c *Client) createChat(ctx context.Context, k *call, req CreateRequest, key string, raw *[]byte) error {

@@ -74,7 +74,7 @@ func (c *config) dispatchTo(ctx context.Context, t *target, token string) (Dispa
 	var once sync.Once
 	e, err := emulator.New(emulator.Options{
 		MaxResponses: n + 16,
-		MaxRetries:   -1, // a failure is counted, not retried, so the count is exact
+		MaxAttempts:  1, // a failure is counted, not retried, so the count is exact
 		Log: func(a emulator.Attempt) {
 			if a.OK() {
 				ok.Add(1)

@@ -1,0 +1,560 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/batch"
+	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
+)
+
+// NewCmdBatches groups the commands of Sail's Batches API.
+func NewCmdBatches(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "batches",
+		Aliases: []string{"batch"},
+		Short:   "Create, inspect, wait for and read Sail batches (/v1/batches)",
+		Long: `Sail's Batches API carries up to 100,000 responses requests (256 MB) in one
+POST /v1/batches, each under its own custom_id. These commands create a batch
+from the same JSONL lines as 'sail run -f', show its requests' statuses, wait
+for it and write one result line per custom_id.
+
+To see every request's completion webhook arrive and verify it, use
+'sail run --webhook -f FILE --sail-batch' instead (see docs/ci.md).`,
+		Example: `  id=$(sail batches create -f evals.jsonl --label nightly)
+  sail batches wait "$id" --timeout 1h
+  sail batches results "$id" -o results.jsonl`,
+		Args: usageArgs(cobra.NoArgs),
+	}
+	cmd.AddCommand(newCmdBatchesCreate(f), newCmdBatchesGet(f), newCmdBatchesList(f), newCmdBatchesWait(f), newCmdBatchesResults(f))
+	return cmd
+}
+
+func newCmdBatchesCreate(f *Factory) *cobra.Command {
+	var api apiFlags
+	var file, label, endpoint string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "create -f FILE",
+		Short: "Create a batch from a JSONL file and print its id",
+		Long: `Create a Sail batch from FILE: one JSON object per line, the same lines as
+'sail run -f' ({"custom_id", "input", "model", "instructions", "metadata",
+"max_output_tokens"}). A line without custom_id gets "line-N". Every line
+must be valid and every custom_id unique; the limits (100,000 requests,
+256 MB) are checked before anything is sent, naming the line that breaks
+them. The batch id goes to stdout; --json prints the API's answer instead.
+Retries carry the same Idempotency-Key, so a retried create cannot start a
+second batch.`,
+		Example: `  sail batches create -f evals.jsonl --label nightly
+  id=$(sail batches create -f evals.jsonl)
+  cat evals.jsonl | sail batches create -f - --json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" {
+				return usageError(cmd, errors.New("-f FILE is required"))
+			}
+			switch endpoint {
+			case "responses", "/v1/responses":
+			default:
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--endpoint %q: Sail batches carry responses requests only", endpoint), "use --endpoint responses")
+			}
+			c, cfg, err := api.client(f, cmd)
+			if err != nil {
+				return err
+			}
+			path, cleanup, err := spoolInput(f, file)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			defaults := sail.CreateRequest{Endpoint: sail.Responses, Model: cfg.Get("model")}
+			b, err := c.CreateBatch(cmd.Context(), sail.BatchCreateRequest{
+				Label: label, Requests: fileRequests(path, defaults),
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(f, b.Raw)
+			}
+			if f.IO.StderrTTY {
+				fmt.Fprintf(f.IO.ErrOut, "created batch with %d requests; next: sail batches wait %s\n", b.RequestCounts["total"], safeText(b.ID))
+			}
+			_, err = fmt.Fprintln(f.IO.Out, safeText(b.ID))
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&file, "file", "f", "", "JSONL of {\"input\", \"custom_id\", …} objects, - for stdin")
+	fl.StringVar(&label, "label", "", "batch label: 1 to 128 of A-Z a-z 0-9 _ -")
+	fl.StringVarP(&endpoint, "endpoint", "e", "responses", "endpoint of the requests (Sail batches carry responses only)")
+	fl.StringP("model", "m", "", "model for lines that name none (default from config)")
+	fl.BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
+	api.register(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("endpoint", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"responses\tOpenAI Responses (/v1/responses)"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagFilename("file", "jsonl", "json")
+	registerCompletions(cmd, f)
+	return cmd
+}
+
+// spoolInput returns a path that can be read more than once: FILE itself,
+// or stdin copied to a temporary file (the create reads its input once to
+// check the limits and again to stream the body).
+func spoolInput(f *Factory, file string) (string, func(), error) {
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return "", nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("-f: %w", err), "pass a JSONL file of {\"input\": …} objects, or - for stdin")
+		}
+		fh.Close()
+		return file, func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "sail-batch-*.jsonl")
+	if err != nil {
+		return "", nil, fmt.Errorf("spool stdin: %w", err)
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	_, err = io.Copy(tmp, f.IO.In)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("spool stdin: %w", err)
+	}
+	return tmp.Name(), cleanup, nil
+}
+
+// fileRequests yields the batch requests of a JSONL file, reading it anew
+// on each call. A malformed line stops it with an error naming the line.
+func fileRequests(path string, defaults sail.CreateRequest) func(func(sail.BatchRequest) error) error {
+	return func(yield func(sail.BatchRequest) error) error {
+		fh, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("-f: %w", err)
+		}
+		defer fh.Close()
+		r := batch.NewReader(fh)
+		for {
+			it, err := r.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return exitcode.WithHint(exitcode.Usage, err, "fix the line; a batch is sent whole or not at all")
+			}
+			if it.Endpoint != "" && it.Endpoint != string(sail.Responses) {
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("line %d: \"endpoint\" %q: Sail batches carry responses requests only", it.Line, it.Endpoint), "drop the line's endpoint")
+			}
+			params, err := sail.ResponsesBody(batch.ItemRequest(it, defaults))
+			if err != nil {
+				return exitcode.WithHint(exitcode.Of(err), fmt.Errorf("line %d: %w", it.Line, err), exitcode.Hint(err))
+			}
+			id := it.CustomID
+			if id == "" {
+				id = fmt.Sprintf("line-%d", it.Line)
+			}
+			if err := yield(sail.BatchRequest{CustomID: id, Params: params, Line: it.Line}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// completeBatchIDs offers the newest batch ids (one page of
+// GET /v1/batches) for commands that take a BATCH_ID.
+func completeBatchIDs(f *Factory, api *apiFlags) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, _, err := api.client(f, cmd)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+		defer cancel()
+		bs, err := c.ListBatches(ctx, sail.BatchListParams{Limit: 50})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, b := range bs {
+			// Ids and labels come from the server: only plain ones are offered.
+			if safeText(b.ID) != b.ID || strings.ContainsAny(b.ID, "\t ") {
+				continue
+			}
+			d := time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
+			if b.Label != "" && safeText(b.Label) == b.Label {
+				d = b.Label + ", " + d
+			}
+			out = append(out, b.ID+"\t"+d)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// statusCounts counts request_status by status, in Sail's spelling.
+func statusCounts(b *sail.Batch) (order []string, counts map[string]int) {
+	counts = map[string]int{}
+	for _, s := range b.RequestStatus {
+		counts[s]++
+	}
+	for s := range counts {
+		order = append(order, s)
+	}
+	sort.Strings(order)
+	return order, counts
+}
+
+// safeText makes a server-provided string safe for a terminal: anything
+// not graphic (controls, escapes, bidi overrides) is shown quoted.
+func safeText(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || r == unicode.ReplacementChar }) < 0 {
+		return s
+	}
+	return strconv.QuoteToGraphic(s)
+}
+
+func newCmdBatchesGet(f *Factory) *cobra.Command {
+	var api apiFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "get BATCH_ID",
+		Short: "Show a batch: its requests counted by status",
+		Long: `Fetch GET /v1/batches/{id} and print its label, creation time and how many
+requests are in each status (Sail's upper-case names: PENDING, RUNNING,
+COMPLETED, FAILED…). --json prints the whole answer, with each custom_id's
+status.`,
+		Example: `  sail batches get batch_0123
+  sail batches get batch_0123 --json | jq '.request_status | map_values(.status)'`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := api.client(f, cmd)
+			if err != nil {
+				return err
+			}
+			b, err := c.GetBatch(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(f, b.Raw)
+			}
+			return printBatch(f, b)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
+	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	return cmd
+}
+
+func printBatch(f *Factory, b *sail.Batch) error {
+	w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "id\t%s\n", safeText(b.ID))
+	if b.Label != "" {
+		fmt.Fprintf(w, "label\t%s\n", safeText(b.Label))
+	}
+	if b.CreatedAt > 0 {
+		fmt.Fprintf(w, "created\t%s\n", time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "requests\t%d\n", len(b.RequestStatus))
+	order, counts := statusCounts(b)
+	for _, s := range order {
+		fmt.Fprintf(w, "%s\t%d\n", safeText(render0(s)), counts[s])
+	}
+	return w.Flush()
+}
+
+// render0 shows an empty status as a dash.
+func render0(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newCmdBatchesList(f *Factory) *cobra.Command {
+	var api apiFlags
+	var p sail.BatchListParams
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List batches, newest first",
+		Long: `List batches with GET /v1/batches, one page at a time: --limit (1–200,
+default 25), --after ID for the page after a batch, --before ID for the
+page before it.`,
+		Example: `  sail batches list
+  sail batches list --limit 200 --after batch_0123
+  sail batches list --json | jq -r '.[].id'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("limit") && (p.Limit < 1 || p.Limit > 200) {
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--limit %d is out of range", p.Limit), "use --limit 1 to 200")
+			}
+			c, _, err := api.client(f, cmd)
+			if err != nil {
+				return err
+			}
+			bs, err := c.ListBatches(cmd.Context(), p)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				raws := make([]json.RawMessage, len(bs))
+				for i, b := range bs {
+					raws[i] = b.Raw
+				}
+				all, _ := json.Marshal(raws)
+				return printJSON(f, all)
+			}
+			w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tLABEL\tCREATED\tREQUESTS")
+			for _, b := range bs {
+				created := "-"
+				if b.CreatedAt > 0 {
+					created = time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", safeText(b.ID), safeText(render0(b.Label)), created, b.RequestCounts["total"])
+			}
+			return w.Flush()
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&p.Limit, "limit", 0, "batches per page, 1 to 200 (default 25)")
+	fl.StringVar(&p.AfterID, "after", "", "the page after this batch id (older)")
+	fl.StringVar(&p.BeforeID, "before", "", "the page before this batch id (newer)")
+	fl.BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
+	api.register(cmd)
+	return cmd
+}
+
+func newCmdBatchesWait(f *Factory) *cobra.Command {
+	var api apiFlags
+	var timeout, interval time.Duration
+	cmd := &cobra.Command{
+		Use:   "wait BATCH_ID",
+		Short: "Wait until every request of a batch has finished",
+		Long: `Poll GET /v1/batches/{id} until every request is terminal, with a progress
+bar on a terminal (plain lines otherwise), then print the counts by status.
+
+Exit codes: 0 every request completed; 6 some request ended failed,
+cancelled or incomplete; 124 --timeout elapsed; 130 interrupted.`,
+		Example: `  sail batches wait batch_0123
+  sail batches wait batch_0123 --timeout 2h --poll-interval 30s`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if timeout <= 0 || interval <= 0 {
+				return exitcode.New(exitcode.Usage, "--timeout and --poll-interval must be positive")
+			}
+			c, _, err := api.client(f, cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return waitBatch(ctx, f, c, args[0], interval)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 24*time.Hour, "give up after this long (exit 124)")
+	cmd.Flags().DurationVar(&interval, "poll-interval", 5*time.Second, "time between polls")
+	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	return cmd
+}
+
+func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, interval time.Duration) error {
+	prog := newBatchProgress(f)
+	start := f.Now()
+	var last *sail.Batch
+	delay := min(200*time.Millisecond, interval)
+	for {
+		b, err := c.GetBatch(ctx, id)
+		switch {
+		case err == nil:
+			last = b
+		case ctx.Err() != nil:
+		case exitcode.Of(err) == exitcode.Error && isTransient(err):
+			prog.log("warning: poll: " + err.Error())
+		default:
+			prog.finish()
+			return err
+		}
+		if last != nil {
+			done, failed := 0, 0
+			for _, s := range last.RequestStatus {
+				if status.IsTerminal(s) {
+					done++
+					if status.Normalize(s) != sail.StatusCompleted {
+						failed++
+					}
+				}
+			}
+			prog.update(batch.Progress{Read: len(last.RequestStatus), Done: done, Failed: failed, InFlight: len(last.RequestStatus) - done, Elapsed: f.Now().Sub(start)})
+			if done == len(last.RequestStatus) {
+				prog.finish()
+				if err := printBatch(f, last); err != nil {
+					return err
+				}
+				if failed > 0 {
+					return exitcode.New(exitcode.ResponseFailed, "%d of %d requests of batch %s did not complete", failed, done, safeText(id))
+				}
+				return nil
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			prog.finish()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", safeText(id)), "raise --timeout; the batch keeps running")
+			}
+			return exitcode.WithHint(exitcode.Interrupted, errors.New("interrupted"), "the batch keeps running: sail batches wait "+safeText(id))
+		case <-t.C:
+		}
+		delay = min(delay*2, interval)
+	}
+}
+
+func isTransient(err error) bool {
+	var ae *sail.APIError
+	if errors.As(err, &ae) {
+		return ae.Transient()
+	}
+	var ne *sail.NetworkError
+	return errors.As(err, &ne)
+}
+
+// batchResultLine is one line of `sail batches results`.
+type batchResultLine struct {
+	CustomID   string       `json:"custom_id"`
+	ID         string       `json:"id,omitempty"`
+	Status     string       `json:"status"`
+	OutputText string       `json:"output_text"`
+	Usage      *event.Usage `json:"usage"`
+	Error      string       `json:"error,omitempty"`
+}
+
+func newCmdBatchesResults(f *Factory) *cobra.Command {
+	var api apiFlags
+	var out string
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "results BATCH_ID",
+		Short: "Write one result line per custom_id of a batch",
+		Long: `Fetch each request's response object (GET /v1/batches/{id}/{custom_id}) and
+write one JSON line per custom_id, sorted by custom_id, as each arrives:
+{"custom_id", "id", "status", "output_text", "usage", "error"}. Requests
+still running are listed with their status and no text. Exit 1 if a result
+could not be fetched (the others are still written).`,
+		Example: `  sail batches results batch_0123 -o results.jsonl
+  sail batches results batch_0123 | jq -r 'select(.status != "completed") | .custom_id'`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if concurrency < 1 {
+				return exitcode.New(exitcode.Usage, "--concurrency must be at least 1")
+			}
+			c, _, err := api.client(f, cmd)
+			if err != nil {
+				return err
+			}
+			b, err := c.GetBatch(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			w := f.IO.Out
+			if out != "" {
+				fh, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+				if err != nil {
+					return exitcode.WithHint(exitcode.Usage, fmt.Errorf("-o: %w", err), "pass a writable file path")
+				}
+				defer fh.Close()
+				w = fh
+			}
+			return writeBatchResults(cmd.Context(), c, b, w, concurrency)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write the lines to this file instead of stdout")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "results fetched at once")
+	api.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	return cmd
+}
+
+// writeBatchResults fetches results with up to n in flight and writes them
+// in custom_id order as soon as each one's turn comes: memory holds at most
+// n results, however large the batch.
+func writeBatchResults(ctx context.Context, c *sail.Client, b *sail.Batch, out io.Writer, n int) error {
+	ids := make([]string, 0, len(b.RequestStatus))
+	for id := range b.RequestStatus {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	bw := bufio.NewWriter(out)
+	enc := json.NewEncoder(bw)
+	slots := make(chan chan batchResultLine, n)
+	go func() {
+		defer close(slots)
+		for _, id := range ids {
+			ch := make(chan batchResultLine, 1)
+			select {
+			case slots <- ch:
+			case <-ctx.Done():
+				return
+			}
+			go func(id string) {
+				line := batchResultLine{CustomID: id, Status: status.Normalize(b.RequestStatus[id])}
+				r, err := c.BatchResult(ctx, b.ID, id)
+				if err != nil {
+					line.Error = err.Error()
+				} else {
+					line.ID, line.Status, line.OutputText, line.Usage = r.ID, r.Status, r.OutputText, r.Usage
+				}
+				ch <- line
+			}(id)
+		}
+	}()
+	failed := 0
+	var werr error
+	for ch := range slots {
+		line := <-ch
+		if line.Error != "" {
+			failed++
+		}
+		if werr == nil {
+			werr = enc.Encode(line)
+		}
+	}
+	if err := bw.Flush(); werr == nil {
+		werr = err
+	}
+	switch {
+	case werr != nil:
+		return fmt.Errorf("write results: %w", werr)
+	case ctx.Err() != nil:
+		return exitcode.WithHint(exitcode.Of(ctx.Err()), errors.New("interrupted"), "")
+	case failed > 0:
+		return exitcode.New(exitcode.Error, "%d of %d results could not be fetched (see their error field)", failed, len(ids))
+	}
+	return nil
+}
