@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rivo/uniseg"
+
+	"github.com/sailresearch/sail/internal/render"
 )
 
 // seg is a piece of a line with one style.
@@ -93,28 +94,19 @@ func cells(s string) int {
 	return len(s)
 }
 
-// clean makes text from the network safe to print: control characters
-// (escape sequences above all) become visible placeholders, tabs become
-// spaces. Newlines are kept.
+// clean makes text from the network safe to print: each line goes
+// through render.Sanitize (controls, escape sequences and bidi overrides
+// shown escaped), tabs become spaces and carriage returns are dropped.
+// Newlines are kept.
 func clean(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && (unicode.IsControl(r) || r == unicode.ReplacementChar) }) {
-		return s
+	if !strings.ContainsAny(s, "\n\t\r") {
+		return render.Sanitize(s)
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString("    ")
-		case r == '\r':
-		case unicode.IsControl(r):
-			b.WriteRune('�')
-		default:
-			b.WriteRune(r)
-		}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = render.Sanitize(strings.ReplaceAll(strings.ReplaceAll(l, "\r", ""), "\t", "    "))
 	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }
 
 // oneLine cleans s and folds it to a single line for rows and headers.

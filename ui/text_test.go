@@ -20,7 +20,8 @@ func TestOutputTextShapes(t *testing.T) {
 		{"chat", `{"object":"chat.completion","choices":[{"message":{"role":"assistant","content":"chat says hi"}}]}`, "chat says hi"},
 		{"messages", `{"type":"message","content":[{"type":"text","text":"claude-ish"},{"type":"tool_use"}]}`, "claude-ish"},
 		{"failed", `{"object":"response","status":"failed","output":[],"error":{"message":"model overloaded"}}`, "error: model overloaded"},
-		{"escape in text", `{"object":"response","output":[{"content":[{"type":"output_text","text":"a\u001b[2Jb"}]}]}`, "a�[2Jb"},
+		{"escape in text", `{"object":"response","output":[{"content":[{"type":"output_text","text":"a\u001b[2Jb"}]}]}`, `a\u001b[2Jb`},
+		{"bidi override in text", `{"object":"response","output":[{"content":[{"type":"output_text","text":"a\u202eb\u2066c"}]}]}`, `a\u202eb\u2066c`},
 		{"not json", `nope`, ""},
 	}
 	for _, c := range cases {

@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"waitfile": cmdWaitFile,
 			"envfile":  cmdEnvFile,
 			"post":     cmdPost,
+			"posth":    cmdPostHeaders,
 			"exits":    cmdExits,
 			"setjson":  cmdSetJSON,
 			"events":   cmdEvents,
@@ -126,6 +127,33 @@ func cmdPost(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "status %d\n%s\n", resp.StatusCode, answer)
 	if ok := resp.StatusCode < 300; ok == neg {
 		ts.Fatalf("post answered %d", resp.StatusCode)
+	}
+}
+
+// posth URL FILE NAME=VALUE...: like post, with these request headers
+// (Authorization among them, if wanted).
+func cmdPostHeaders(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: posth URL FILE NAME=VALUE...")
+	}
+	body, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	req, err := http.NewRequest(http.MethodPost, args[0], bytes.NewReader(body))
+	ts.Check(err)
+	for _, h := range args[2:] {
+		name, value, ok := strings.Cut(h, "=")
+		if !ok {
+			ts.Fatalf("posth: %q is not NAME=VALUE", h)
+		}
+		req.Header.Set(name, value)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	fmt.Fprintf(ts.Stdout(), "status %d\n%s\n", resp.StatusCode, answer)
+	if ok := resp.StatusCode < 300; ok == neg {
+		ts.Fatalf("posth answered %d", resp.StatusCode)
 	}
 }
 

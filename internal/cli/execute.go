@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/render"
 )
 
 // Execute runs sail with args and returns the process exit code. It is the
@@ -28,9 +29,11 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 	}
 	code := exitcode.Of(err)
 	if !exitcode.IsSilent(err) {
-		fmt.Fprintf(f.IO.ErrOut, "Error: %s\n", err)
+		// Errors quote what they were given (arguments, URLs, bodies):
+		// sanitised, so an escape sequence in an argument stays text.
+		fmt.Fprintf(f.IO.ErrOut, "Error: %s\n", render.Sanitize(err.Error()))
 		if h := exitcode.Hint(err); h != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  → %s\n", h)
+			fmt.Fprintf(f.IO.ErrOut, "  → %s\n", render.Sanitize(h))
 		}
 	}
 	return code

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -42,13 +45,14 @@ anything is written.`,
 				return fmt.Errorf("read history: %w", err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(f.IO.Out)
+				var buf bytes.Buffer
+				enc := json.NewEncoder(&buf)
 				for _, s := range list {
 					if err := enc.Encode(s); err != nil {
 						return err
 					}
 				}
-				return nil
+				return writeData(f, buf.Bytes())
 			}
 			if len(list) == 0 {
 				fmt.Fprintf(f.IO.ErrOut, "No deliveries yet in %s.\nStart one with: sail run --webhook --emulator \"hi\"\n", h.dir(f))
@@ -61,8 +65,8 @@ anything is written.`,
 				if s.Duplicate {
 					dup = "duplicate"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-					s.HTTPStatus, s.Verdict, render.OrDash(s.ResponseID), render.OrDash(s.ResponseStatus), render.HumanBytes(s.Bytes), dup)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", render.Sanitize(s.ID), s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+					s.HTTPStatus, render.Sanitize(s.Verdict), render.OrDash(render.Sanitize(s.ResponseID)), render.OrDash(render.Sanitize(s.ResponseStatus)), render.HumanBytes(s.Bytes), dup)
 			}
 			return tw.Flush()
 		},
@@ -94,12 +98,19 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 				return err
 			}
 			if raw {
-				_, err := f.IO.Out.Write(append(rec.Body, '\n'))
-				return err
+				return writeData(f, append(rec.Body, '\n'))
 			}
+			// Everything below comes from a sender, through the history file.
+			san := render.Sanitize
 			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
-				rec.ID, rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(rec.RemoteAddr), rec.Path, rec.HTTPStatus,
-				rec.Verdict, rec.Duplicate, render.OrDash(rec.ResponseID), render.OrDash(rec.ResponseStatus), render.OrDash(rec.Model), render.HumanBytes(rec.Bytes))
+				san(rec.ID), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(san(rec.RemoteAddr)), san(rec.Path), rec.HTTPStatus,
+				san(rec.Verdict), rec.Duplicate, render.OrDash(san(rec.ResponseID)), render.OrDash(san(rec.ResponseStatus)), render.OrDash(san(rec.Model)), render.HumanBytes(rec.Bytes))
+			if rec.Excerpt != "" {
+				fmt.Fprintf(f.IO.Out, "excerpt:     %s\n", san(rec.Excerpt))
+			}
+			if rec.Error != "" {
+				fmt.Fprintf(f.IO.Out, "error:       %s\n", san(rec.Error))
+			}
 			fmt.Fprintln(f.IO.Out, "\nheaders:")
 			keys := make([]string, 0, len(rec.Headers))
 			for k := range rec.Headers {
@@ -107,7 +118,7 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				fmt.Fprintf(f.IO.Out, "  %s: %s\n", k, rec.Headers[k])
+				fmt.Fprintf(f.IO.Out, "  %s: %s\n", san(k), san(rec.Headers[k]))
 			}
 			fmt.Fprintln(f.IO.Out, "\npayload:")
 			writePayload(f.IO.Out, rec.Body, true)
@@ -115,9 +126,48 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
-	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted)")
+	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted; escaped when stdout is a terminal)")
 	h.registerDir(cmd)
 	return cmd
+}
+
+// writeData writes data meant for programs (JSON, a payload) to stdout:
+// byte for byte into a pipe or file, but sanitised line by line when
+// stdout is a terminal, which would otherwise act on escape sequences a
+// sender put in the payload. Sanitize keeps JSON valid and equivalent.
+func writeData(f *Factory, data []byte) error {
+	if f.IO.StdoutTTY {
+		data = []byte(sanitizeLines(string(data)))
+	}
+	_, err := f.IO.Out.Write(data)
+	return err
+}
+
+// dataWriter is stdout for a stream of data (NDJSON events), sanitised
+// like writeData when it is a terminal.
+func dataWriter(f *Factory) io.Writer {
+	if !f.IO.StdoutTTY {
+		return f.IO.Out
+	}
+	return sanitizingWriter{f.IO.Out}
+}
+
+type sanitizingWriter struct{ w io.Writer }
+
+func (s sanitizingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, sanitizeLines(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// sanitizeLines sanitises each line of s, keeping the line breaks.
+func sanitizeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = render.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (h *historyFlags) registerDir(cmd *cobra.Command) {
@@ -182,7 +232,7 @@ func completeHistoryIDs(f *Factory) func(*cobra.Command, []string, string) ([]st
 		}
 		out := make([]string, 0, len(list))
 		for _, s := range list {
-			out = append(out, fmt.Sprintf("%s\t%s %s %s", s.ID, s.ReceivedAt.Local().Format("15:04:05"), render.OrDash(s.ResponseID), s.Verdict))
+			out = append(out, render.Sanitize(s.ID)+"\t"+render.Sanitize(fmt.Sprintf("%s %s %s", s.ReceivedAt.Local().Format("15:04:05"), render.OrDash(s.ResponseID), s.Verdict)))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

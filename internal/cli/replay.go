@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -71,12 +73,13 @@ the Authorization header your app expects.`,
 			if res.Error != "" {
 				return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s: %s", rec.ID, res.Error), "start your app, or fix the URL given to --to")
 			}
-			fmt.Fprintf(f.IO.Out, "%s → %s: %d in %.0fms\n", rec.ID, o.To, res.StatusCode, res.LatencyMS)
+			to := payload.RedactURL(o.To) // never print the URL's credentials
+			fmt.Fprintf(f.IO.Out, "%s → %s: %d in %.0fms\n", render.Sanitize(rec.ID), render.Sanitize(to), res.StatusCode, res.LatencyMS)
 			if res.Excerpt != "" {
-				fmt.Fprintf(f.IO.Out, "  %s\n", res.Excerpt)
+				fmt.Fprintf(f.IO.Out, "  %s\n", render.Sanitize(res.Excerpt))
 			}
 			if res.StatusCode < 200 || res.StatusCode > 299 {
-				return exitcode.New(exitcode.Error, "%s answered %d", o.To, res.StatusCode)
+				return exitcode.New(exitcode.Error, "%s answered %d", to, res.StatusCode)
 			}
 			return nil
 		},

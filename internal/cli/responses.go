@@ -91,7 +91,7 @@ value outside the endpoint's range is a usage error before anything is sent.`,
   sail responses create --endpoint messages --completion-window standard "hi"
   sail responses create --json-schema answer.schema.json --reasoning-effort low "What is 2+2?"
   sail responses create --endpoint chat --temperature 0.2 @messages.json
-  sail responses create --background --webhook-url http://127.0.0.1:8765/sail --webhook-token s3cret "hi"
+  sail responses create --background --webhook-url http://127.0.0.1:8765/sail --webhook-token s3cret-webhook-token-0123 "hi"
   sail responses create --endpoint messages --metadata team=evals @prompt.txt
   echo "hi" | sail responses create -`,
 		Args: usageArgs(cobra.ExactArgs(1)),

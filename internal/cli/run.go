@@ -214,6 +214,11 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if o.Token == "" {
 		return exitcode.WithHint(exitcode.Usage, errors.New("--token is empty"), "use --token auto, --token none or --token VALUE")
 	}
+	if o.Token != run.TokenAuto && o.Token != run.TokenNone {
+		if err := checkToken("--token", o.Token); err != nil {
+			return err
+		}
+	}
 	if !o.Webhook && (o.Emu.anyWebhookFault() || o.Fwd.URL != "") {
 		return exitcode.WithHint(exitcode.Usage, errors.New("webhook options given without --webhook"), "add --webhook")
 	}
@@ -261,7 +266,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	var ndjson *render.NDJSON
 	stream := event.Sink(event.Discard)
 	if output == "events" && !isBatch {
-		ndjson = render.NewNDJSON(f.IO.Out, f.Now)
+		ndjson = render.NewNDJSON(dataWriter(f), f.Now)
 		stream = ndjson
 	}
 	// People see the run on stderr once it starts; errors before that are
@@ -401,7 +406,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if res != nil {
 		switch output {
 		case "text":
-			fmt.Fprintln(f.IO.Out, res.OutputText)
+			_ = writeData(f, []byte(res.OutputText+"\n"))
 		case "payload":
 			writePayload(f.IO.Out, res.Payload, f.IO.StdoutTTY)
 		}
@@ -488,10 +493,13 @@ func writePayload(w io.Writer, p []byte, pretty bool) {
 		return
 	}
 	if pretty {
+		// For people: indented, and sanitised (a payload can hold any
+		// byte, as can an invalid body kept in the history).
 		var v json.RawMessage = p
 		if b, err := json.MarshalIndent(v, "", "  "); err == nil {
 			p = b
 		}
+		p = []byte(sanitizeLines(string(p)))
 	}
 	w.Write(p)
 	if p[len(p)-1] != '\n' {

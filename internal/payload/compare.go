@@ -1,12 +1,17 @@
 package payload
 
 import (
+	"bytes"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/sailresearch/sail/internal/event"
 )
 
 // MaxDiffs caps the paths Compare returns.
@@ -15,115 +20,102 @@ const MaxDiffs = 20
 // maxCollect bounds the work Compare does on wildly different documents.
 const maxCollect = 10000
 
-// Canonical returns body in a canonical form: object keys sorted (by
-// bytes), no insignificant whitespace, strings re-escaped minimally (no
-// HTML escaping, invalid UTF-8 as \ufffd), numbers exactly as written and
-// duplicate keys resolved like encoding/json (the last one wins).
-func Canonical(body []byte) ([]byte, error) {
-	start, _, err := parseDocument(body)
-	if err != nil {
-		return nil, err
-	}
-	out, _, err := canon(make([]byte, 0, len(body)), body, start, 0)
-	return out, err
-}
-
-type member struct {
-	key string
-	vs  int
-}
-
-// members collects an object's members, sorted by key, last duplicate
-// winning.
-func members(b []byte, i, depth int) ([]member, int, error) {
-	var ms []member
-	end, err := eachMember(b, i, depth, func(ks, ke, vs int) (int, error) {
-		ms = append(ms, member{unquote(b[ks:ke], -1), vs})
-		return skipValue(b, vs, depth+1)
-	})
-	if err != nil {
-		return nil, end, err
-	}
-	sort.SliceStable(ms, func(x, y int) bool { return ms[x].key < ms[y].key })
-	out := ms[:0]
-	for j, m := range ms {
-		if j+1 < len(ms) && ms[j+1].key == m.key {
-			continue // a later duplicate wins
-		}
-		out = append(out, m)
-	}
-	return out, end, nil
-}
-
-func canon(dst, b []byte, i, depth int) ([]byte, int, error) {
-	switch b[i] {
-	case '{':
-		ms, end, err := members(b, i, depth)
-		if err != nil {
-			return dst, end, err
-		}
-		dst = append(dst, '{')
-		for j, m := range ms {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendQuote(dst, m.key)
-			dst = append(dst, ':')
-			if dst, _, err = canon(dst, b, m.vs, depth+1); err != nil {
-				return dst, end, err
-			}
-		}
-		return append(dst, '}'), end, nil
-	case '[':
-		dst = append(dst, '[')
-		end, err := eachElement(b, i, depth, func(idx, vs int) (int, error) {
-			if idx > 0 {
-				dst = append(dst, ',')
-			}
-			var end int
-			var err error
-			dst, end, err = canon(dst, b, vs, depth+1)
-			return end, err
-		})
-		return append(dst, ']'), end, err
-	case '"':
-		end, _, err := scanString(b, i)
-		if err != nil {
-			return dst, end, err
-		}
-		return AppendQuote(dst, unquote(b[i:end], -1)), end, nil
-	default:
-		end, err := skipValue(b, i, depth)
-		return append(dst, b[i:end]...), end, err
-	}
-}
+// maxDiffValue caps each side of a Difference.
+const maxDiffValue = 1024
 
 // Compare reports whether two payloads are the same JSON document once
 // canonicalised and with metadata.webhook_token redacted on both sides,
 // which is how a webhook body is checked against GET /v1/responses/{id}.
 // diffs lists up to MaxDiffs JSON paths where they differ, sorted, written
 // like `output[0].content[0].text` (`$` for the whole document, `["a b"]`
-// for keys that are not identifiers). Numbers compare by their exact text.
-// err is set when either side is not valid JSON.
+// for keys that are not identifiers). Object members compare whatever
+// their order (the last of duplicate names wins, as in encoding/json),
+// strings by their decoded value, numbers by their exact text. err is set
+// when either side is not valid JSON.
 func Compare(a, b []byte) (equal bool, diffs []string, err error) {
-	as, _, err := parseDocument(a)
-	if err != nil {
-		return false, nil, fmt.Errorf("first payload: %w", err)
-	}
-	bs, _, err := parseDocument(b)
-	if err != nil {
-		return false, nil, fmt.Errorf("second payload: %w", err)
-	}
-	c := comparer{a: a, b: b}
-	if err := c.cmp(as, bs, 0, nil, ctxRoot); err != nil {
-		return false, nil, err
-	}
-	sort.Strings(c.diffs)
-	if len(c.diffs) > MaxDiffs {
-		c.diffs = c.diffs[:MaxDiffs]
-	}
-	return len(c.diffs) == 0, c.diffs, nil
+	c, err := compare(a, b)
+	return c.Equal, c.Paths, err
 }
+
+// Comparison is what Diff found.
+type Comparison struct {
+	Equal bool
+	Paths []string // as Compare returns them
+	// Diffs gives, per path, both sides as compact JSON (at most 1 KiB
+	// each, longer values cut and ending in "…"; an absent side is "").
+	Diffs []event.Difference
+}
+
+// Diff compares a webhook body with GET's answer like Compare, on copies
+// of both redacted with token, so that the values it returns are safe to
+// show and a secret masked on one side only does not count as a change.
+func Diff(webhook, get []byte, token string) (Comparison, error) {
+	return compare(Redact(bytes.Clone(webhook), token), Redact(bytes.Clone(get), token))
+}
+
+type diff struct {
+	path string
+	a, b []byte // the raw values; nil where absent
+}
+
+func compare(a, b []byte) (Comparison, error) {
+	av, err := document(a)
+	if err != nil {
+		return Comparison{}, fmt.Errorf("first payload: %w", err)
+	}
+	bv, err := document(b)
+	if err != nil {
+		return Comparison{}, fmt.Errorf("second payload: %w", err)
+	}
+	var c comparer
+	if err := c.cmp(av, bv, nil, ctxRoot); err != nil {
+		return Comparison{}, err
+	}
+	slices.SortStableFunc(c.diffs, func(x, y diff) int { return strings.Compare(x.path, y.path) })
+	c.diffs = c.diffs[:min(len(c.diffs), MaxDiffs)]
+	out := Comparison{Equal: len(c.diffs) == 0}
+	for _, d := range c.diffs {
+		out.Paths = append(out.Paths, d.path)
+		out.Diffs = append(out.Diffs, event.Difference{Path: d.path, Webhook: display(d.a), Get: display(d.b)})
+	}
+	return out, nil
+}
+
+// document validates b and returns its value without surrounding space.
+func document(b []byte) ([]byte, error) {
+	r := open(b)
+	defer r.close()
+	v, _, err := r.value()
+	if err != nil {
+		return nil, err
+	}
+	return v, r.end()
+}
+
+// display shows a raw value compactly, cut to maxDiffValue bytes.
+func display(v []byte) string {
+	if v == nil {
+		return ""
+	}
+	if len(v) <= 64*maxDiffValue {
+		c := jsontext.Value(bytes.Clone(v))
+		if c.Compact() == nil {
+			v = c
+		}
+	}
+	if len(v) > maxDiffValue {
+		return string(v[:runeCut(v, maxDiffValue-len("…"))]) + "…"
+	}
+	return string(v)
+}
+
+type ctx uint8
+
+const (
+	ctxOther ctx = iota
+	ctxRoot
+	ctxMetadata
+)
 
 // pathNode is a lazily rendered JSON path: most nodes are never printed.
 type pathNode struct {
@@ -142,8 +134,7 @@ func (p *pathNode) String() string {
 	}
 	var sb strings.Builder
 	for j := len(parts) - 1; j >= 0; j-- {
-		n := parts[j]
-		switch {
+		switch n := parts[j]; {
 		case n.idx >= 0:
 			sb.WriteString("[" + strconv.Itoa(n.idx) + "]")
 		case isIdent(n.key):
@@ -159,134 +150,154 @@ func (p *pathNode) String() string {
 }
 
 func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
 	for i, c := range s {
 		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
 			return false
 		}
 	}
-	return true
+	return s != ""
 }
 
-type comparer struct {
-	a, b  []byte
-	diffs []string
-}
+type comparer struct{ diffs []diff }
 
-func (c *comparer) diff(p *pathNode) {
+func (c *comparer) diff(p *pathNode, a, b []byte) {
 	if len(c.diffs) < maxCollect {
-		c.diffs = append(c.diffs, p.String())
+		c.diffs = append(c.diffs, diff{p.String(), a, b})
 	}
 }
 
-func kindByte(ch byte) byte {
-	switch ch {
+type member struct {
+	key string
+	v   []byte
+}
+
+// children lists the members of the object v (sorted by name, the last
+// duplicate winning) or the elements of the array v (key "").
+func children(v []byte) ([]member, error) {
+	r := open(v)
+	defer r.close()
+	closing := jsontext.Kind(']')
+	if v[0] == '{' {
+		closing = '}'
+	}
+	if err := r.token(); err != nil {
+		return nil, err
+	}
+	var ms []member
+	for {
+		more, err := r.more(closing)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
+		var m member
+		if closing == '}' {
+			k, _, err := r.value()
+			if err != nil {
+				return nil, err
+			}
+			m.key = string(name(k))
+		}
+		if m.v, _, err = r.value(); err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	if closing == '}' {
+		slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.key, y.key) })
+		out := ms[:0]
+		for j, m := range ms {
+			if j+1 < len(ms) && ms[j+1].key == m.key {
+				continue // a later duplicate wins
+			}
+			out = append(out, m)
+		}
+		ms = out
+	}
+	return ms, nil
+}
+
+func kindOf(c byte) byte {
+	switch c {
 	case '{', '[', '"', 'n':
-		return ch
+		return c
 	case 't', 'f':
 		return 't'
 	}
 	return '0'
 }
 
-func (c *comparer) cmp(ai, bi, depth int, p *pathNode, cx ctx) error {
+func (c *comparer) cmp(a, b []byte, p *pathNode, cx ctx) error {
 	if len(c.diffs) >= maxCollect {
 		return nil
 	}
-	a, b := c.a, c.b
-	if kindByte(a[ai]) != kindByte(b[bi]) {
-		c.diff(p)
+	if kindOf(a[0]) != kindOf(b[0]) {
+		c.diff(p, a, b)
 		return nil
 	}
-	switch a[ai] {
-	case '{':
-		am, _, err := members(a, ai, depth)
+	switch a[0] {
+	case '{', '[':
+		am, err := children(a)
 		if err != nil {
 			return err
 		}
-		bm, _, err := members(b, bi, depth)
+		bm, err := children(b)
 		if err != nil {
 			return err
 		}
-		// Both lists are sorted by key: merge them.
-		x, y := 0, 0
-		for x < len(am) || y < len(bm) {
-			switch {
-			case y == len(bm) || x < len(am) && am[x].key < bm[y].key:
-				c.diff(&pathNode{parent: p, key: am[x].key, idx: -1})
-				x++
-			case x == len(am) || bm[y].key < am[x].key:
-				c.diff(&pathNode{parent: p, key: bm[y].key, idx: -1})
-				y++
-			default:
-				key := am[x].key
-				child := &pathNode{parent: p, key: key, idx: -1}
+		if a[0] == '[' {
+			for k := range max(len(am), len(bm)) {
+				child := &pathNode{parent: p, idx: k}
 				switch {
-				case cx == ctxMetadata && key == "webhook_token":
-					// Redacted on both sides: equal whatever the values.
-				case cx == ctxRoot && key == "metadata":
-					if err := c.cmp(am[x].vs, bm[y].vs, depth+1, child, ctxMetadata); err != nil {
-						return err
-					}
+				case k >= len(am):
+					c.diff(child, nil, bm[k].v)
+				case k >= len(bm):
+					c.diff(child, am[k].v, nil)
 				default:
-					if err := c.cmp(am[x].vs, bm[y].vs, depth+1, child, ctxOther); err != nil {
+					if err := c.cmp(am[k].v, bm[k].v, child, ctxOther); err != nil {
 						return err
 					}
 				}
+			}
+			return nil
+		}
+		// Both lists are sorted by name: merge them.
+		for x, y := 0, 0; x < len(am) || y < len(bm); {
+			switch {
+			case y == len(bm) || x < len(am) && am[x].key < bm[y].key:
+				c.diff(&pathNode{parent: p, key: am[x].key, idx: -1}, am[x].v, nil)
 				x++
+			case x == len(am) || bm[y].key < am[x].key:
+				c.diff(&pathNode{parent: p, key: bm[y].key, idx: -1}, nil, bm[y].v)
 				y++
-			}
-		}
-	case '[':
-		var ael, bel []int
-		collect := func(buf []byte, i int, dst *[]int) error {
-			_, err := eachElement(buf, i, depth, func(_, vs int) (int, error) {
-				*dst = append(*dst, vs)
-				return skipValue(buf, vs, depth+1)
-			})
-			return err
-		}
-		if err := collect(a, ai, &ael); err != nil {
-			return err
-		}
-		if err := collect(b, bi, &bel); err != nil {
-			return err
-		}
-		for k := 0; k < max(len(ael), len(bel)); k++ {
-			child := &pathNode{parent: p, idx: k}
-			if k >= len(ael) || k >= len(bel) {
-				c.diff(child)
-				continue
-			}
-			if err := c.cmp(ael[k], bel[k], depth+1, child, ctxOther); err != nil {
-				return err
+			default:
+				key, sub := am[x].key, ctxOther
+				switch {
+				case cx == ctxMetadata && key == "webhook_token":
+					x, y = x+1, y+1
+					continue // redacted on both sides: equal whatever the values
+				case cx == ctxRoot && key == "metadata":
+					sub = ctxMetadata
+				}
+				if err := c.cmp(am[x].v, bm[y].v, &pathNode{parent: p, key: key, idx: -1}, sub); err != nil {
+					return err
+				}
+				x, y = x+1, y+1
 			}
 		}
 	case '"':
-		ae, _, err := scanString(a, ai)
-		if err != nil {
-			return err
-		}
-		be, _, err := scanString(b, bi)
-		if err != nil {
-			return err
-		}
-		if string(a[ai:ae]) != string(b[bi:be]) && unquote(a[ai:ae], -1) != unquote(b[bi:be], -1) {
-			c.diff(p)
+		if !bytes.Equal(a, b) {
+			as, _ := unquote(a, -1)
+			bs, _ := unquote(b, -1)
+			if as != bs {
+				c.diff(p, a, b)
+			}
 		}
 	default:
-		ae, err := skipValue(a, ai, depth)
-		if err != nil {
-			return err
-		}
-		be, err := skipValue(b, bi, depth)
-		if err != nil {
-			return err
-		}
-		if string(a[ai:ae]) != string(b[bi:be]) {
-			c.diff(p)
+		if !bytes.Equal(a, b) {
+			c.diff(p, a, b)
 		}
 	}
 	return nil

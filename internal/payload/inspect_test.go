@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sailresearch/sail/internal/event"
 )
@@ -156,7 +158,7 @@ func TestScannerMatchesEncodingJSON(t *testing.T) {
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	}
 	for _, in := range inputs {
-		_, _, err := parseDocument([]byte(in))
+		_, err := document([]byte(in))
 		if got, want := err == nil, json.Valid([]byte(in)); got != want {
 			t.Errorf("valid(%.40q) = %v, encoding/json says %v (err %v)", in, got, want, err)
 		}
@@ -168,7 +170,7 @@ func FuzzScanner(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, err := parseDocument(b)
+		_, err := document(b)
 		if got, want := err == nil, json.Valid(b); got != want {
 			t.Fatalf("valid(%q) = %v, encoding/json says %v (err %v)", b, got, want, err)
 		}
@@ -176,19 +178,28 @@ func FuzzScanner(f *testing.F) {
 			return
 		}
 		// Strings decode exactly like encoding/json.
-		if b[skipWS(b, 0)] == '"' {
+		if lit := bytes.TrimSpace(b); lit[0] == '"' {
 			var v string
 			if err := json.Unmarshal(b, &v); err != nil {
 				t.Fatal(err)
 			}
-			end, _, _ := scanString(b, skipWS(b, 0))
-			lit := b[skipWS(b, 0):end]
-			if got := unquote(lit, -1); got != v {
+			if got, _ := unquote(lit, -1); got != v {
 				t.Fatalf("unquote(%q) = %q, encoding/json %q", b, got, v)
+			}
+			// Every non-empty run of v is spelled from some unit boundary of lit.
+			if n := utf8.RuneCountInString(v); n > 0 && !strings.ContainsRune(v, utf8.RuneError) {
+				tok := string([]rune(v)[n/2:])
+				found := false
+				for i := 1; i < len(lit)-1 && !found; i++ {
+					_, found = spelled(lit[1:len(lit)-1], i-1, tok)
+				}
+				if !found {
+					t.Fatalf("no spelling of %q found in %q", tok, lit)
+				}
 			}
 			// A limited decode is a prefix, within the limit, complete only when whole.
 			for _, limit := range []int{0, 1, 3, 7, len(v)} {
-				got, complete := unquoteLimit(lit, limit)
+				got, complete := unquote(lit, limit)
 				if len(got) > limit || !strings.HasPrefix(v, got) || complete != (got == v) {
 					t.Fatalf("unquoteLimit(%q, %d) = %q, %v; full %q", lit, limit, got, complete, v)
 				}

@@ -2,18 +2,30 @@ package payload
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
-	"sort"
+	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
-// MinTokenLen is the shortest token Redact searches for outside
-// metadata.webhook_token: shorter strings would mask ordinary words.
-const MinTokenLen = 8
+// MinTokenLen is the shortest webhook token sail accepts (`--token`
+// refuses shorter ones): masking a shorter string wherever it appears
+// would mangle ordinary words, and not masking it would leak it. Redact
+// searches for tokens of at least this length everywhere, and masks
+// metadata.webhook_token whatever its length.
+const MinTokenLen = 16
 
-// searchChunk bounds the memory used to search escaped strings.
-const searchChunk = 64 << 10
+// maxNeedle bounds the secrets searched for: metadata.webhook_token
+// values longer than this are masked where they stand but not searched
+// for elsewhere, and so are more than maxNeedles distinct values.
+const (
+	maxNeedle  = 1024
+	maxNeedles = 4
+)
+
+const quotedMask = `"` + Mask + `"`
 
 // edit replaces body[s:e] with repl.
 type edit struct {
@@ -22,197 +34,252 @@ type edit struct {
 }
 
 // Redact hides webhook secrets in a payload. The value of the top-level
-// metadata.webhook_token becomes "•••" (whatever its type), and when token
-// is at least MinTokenLen bytes, every other occurrence of token inside a
-// string (key or value, escaped or not) or a number is masked too; a
-// number that contains it becomes the string "•••". Valid JSON stays valid
-// JSON. Invalid input is redacted best-effort: raw occurrences of token and
-// the value of any "webhook_token": "…" pair.
+// metadata.webhook_token becomes "•••" (whatever its type); token and
+// that value (when they are at least MinTokenLen bytes) are masked
+// wherever else they occur inside a string, key or value, spelled raw or
+// with escapes; a number that contains one becomes the string "•••".
+// Valid JSON stays valid JSON. Invalid input is redacted best-effort: the
+// value of any "webhook_token" key (in any spelling) and every spelling
+// of token.
 //
 // Redact works in place to keep one copy of a 30 MiB body: it may
 // overwrite body and returns the redacted bytes, which share body's memory
-// whenever the result fits in cap(body) (a little spare capacity lets a
-// short token grow into the mask). Otherwise it makes exactly one copy.
-// Pass a copy if the original is still needed.
+// whenever the result fits in cap(body). Otherwise it makes exactly one
+// copy. Pass a copy if the original is still needed.
 func Redact(body []byte, token string) []byte {
-	if len(token) < MinTokenLen {
-		token = ""
-	}
-	// One walk validates and collects the edits; invalid input falls back.
-	if start := skipWS(body, 0); start < len(body) {
-		r := redactor{b: body, token: token, tok: []byte(token)}
-		if end, err := r.value(start, 0, ctxRoot); err == nil && skipWS(body, end) == len(body) {
-			return apply(body, r.edits)
-		}
+	in, err := inspect(body)
+	var noe *NotObjectError
+	switch {
+	case err == nil:
+		edits, _ := plan(body, token, in.tokenSpans)
+		return apply(body, edits)
+	case errors.As(err, &noe):
+		edits, _ := plan(body, token, nil)
+		return apply(body, edits)
 	}
 	return apply(body, redactInvalid(body, token))
 }
 
-type ctx uint8
-
-const (
-	ctxOther ctx = iota
-	ctxRoot
-	ctxMetadata
-)
-
-type redactor struct {
-	b     []byte
-	token string
-	tok   []byte // token, converted once
-	edits []edit
-	buf   []byte // scratch for searching escaped strings
+// Prepare is InspectLimit and Redact in one go, for the receiver: the Info
+// describes the redacted body (a secret in "id" or in the answer is masked
+// there too), except HasToken, which tells whether the sender put a token
+// in metadata. When no secret occurs outside metadata.webhook_token (the
+// usual case, checked with a search of the raw bytes), the one walk that
+// inspected the body also found what to mask. Like Redact, it works in
+// place. On an error the body is still redacted (best-effort, as Redact
+// does for invalid JSON).
+func Prepare(body []byte, token string, maxText int) (Info, []byte, error) {
+	in, err := inspect(body)
+	if err != nil {
+		return Info{}, Redact(body, token), err
+	}
+	edits, elsewhere := plan(body, token, in.tokenSpans)
+	if !elsewhere {
+		info := in.info(maxText) // before apply rewrites what the spans refer to
+		return info, apply(body, edits), nil
+	}
+	body = apply(body, edits)
+	again, err := inspect(body)
+	if err != nil {
+		return Info{}, body, err // cannot happen: masking keeps JSON valid
+	}
+	info := again.info(maxText)
+	info.HasToken = in.hasToken
+	return info, body, nil
 }
 
-func (r *redactor) value(i, depth int, c ctx) (int, error) {
-	b := r.b
-	switch b[i] {
-	case '{':
-		return eachMember(b, i, depth, func(ks, ke, vs int) (int, error) {
-			r.str(ks, ke)
-			switch {
-			case c == ctxMetadata && keyEquals(b, ks, ke, "webhook_token"):
-				end, err := skipValue(b, vs, depth+1)
-				r.edits = append(r.edits, edit{vs, end, `"` + Mask + `"`})
-				return end, err
-			case c == ctxRoot && b[vs] == '{' && keyEquals(b, ks, ke, "metadata"):
-				return r.value(vs, depth+1, ctxMetadata)
+// plan returns the edits that redact a valid body whose root
+// metadata.webhook_token values are at spans, and whether a secret
+// occurs anywhere else.
+func plan(body []byte, token string, spans []span) ([]edit, bool) {
+	edits := make([]edit, 0, len(spans))
+	for _, sp := range spans {
+		edits = append(edits, edit{sp.s, sp.e, quotedMask})
+	}
+	ns := needles(body, token, spans)
+	if !mayOccur(body, ns, spans) {
+		return edits, false
+	}
+	r := open(body)
+	defer r.close()
+	for {
+		switch r.dec.PeekKind() {
+		case 0:
+			return mergeEdits(edits), true
+		case '{', '[', '}', ']':
+			if r.token() != nil {
+				return mergeEdits(edits), true
 			}
-			return r.value(vs, depth+1, ctxOther)
-		})
-	case '[':
-		return eachElement(b, i, depth, func(_, vs int) (int, error) {
-			return r.value(vs, depth+1, ctxOther)
-		})
-	case '"':
-		end, _, err := scanString(b, i)
-		if err == nil {
-			r.str(i, end)
+			continue
 		}
-		return end, err
-	case 't', 'f', 'n':
-		return skipValue(b, i, depth)
-	default:
-		end, err := scanNumber(b, i)
-		if r.token != "" && err == nil && bytes.Contains(b[i:end], r.tok) {
-			r.edits = append(r.edits, edit{i, end, `"` + Mask + `"`})
+		v, sp, err := r.value()
+		switch {
+		case err != nil:
+			return mergeEdits(edits), true
+		case v[0] == '"':
+			edits = maskString(edits, v, sp.s, ns)
+		case v[0] != 't' && v[0] != 'f' && v[0] != 'n':
+			for _, n := range ns {
+				if bytes.Contains(v, []byte(n)) {
+					edits = append(edits, edit{sp.s, sp.e, quotedMask})
+					break
+				}
+			}
 		}
-		return end, err
 	}
 }
 
-// str masks token inside the validated string literal b[s:e].
-func (r *redactor) str(s, e int) {
-	if r.token == "" {
-		return
+// needles lists the secrets to search for: token and the string values
+// of metadata.webhook_token, when long enough to search for safely.
+func needles(body []byte, token string, spans []span) []string {
+	var ns []string
+	add := func(s string) {
+		if len(s) >= MinTokenLen && len(s) <= maxNeedle && len(ns) < maxNeedles &&
+			utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) && !slices.Contains(ns, s) {
+			ns = append(ns, s)
+		}
 	}
-	lit := r.b[s:e]
-	content, off := lit[1:len(lit)-1], s+1
-	if bytes.IndexByte(content, '\\') < 0 && utf8.Valid(content) {
-		// The decoded value is the raw content: mask each occurrence where it
-		// stands, which keeps the body's length (nearly) unchanged.
-		for {
-			k := bytes.Index(content, r.tok)
+	add(token)
+	for _, sp := range spans {
+		if body[sp.s] == '"' && sp.e-sp.s <= 6*maxNeedle+2 {
+			s, _ := unquote(body[sp.s:sp.e], -1)
+			add(s)
+		}
+	}
+	return ns
+}
+
+// mayOccur reports whether a needle may occur in the body outside the
+// spans: raw, or spelled with an escape of one of its characters.
+func mayOccur(body []byte, ns []string, spans []span) bool {
+	if len(ns) == 0 {
+		return false
+	}
+	for _, n := range ns {
+		for off := 0; ; {
+			k := index(body[off:], n)
 			if k < 0 {
-				return
+				break
 			}
-			r.edits = append(r.edits, edit{off + k, off + k + len(r.tok), Mask})
-			content, off = content[k+len(r.tok):], off+k+len(r.tok)
+			s, e := off+k, off+k+len(n)
+			if !slices.ContainsFunc(spans, func(sp span) bool { return s >= sp.s && e <= sp.e }) {
+				return true
+			}
+			off = e
 		}
 	}
-	if r.containsDecoded(lit) {
-		r.maskEscaped(s, lit)
-	}
-}
-
-// maskEscaped masks every occurrence of the token in the decoded value of
-// an escaped literal starting at body offset s. It walks the literal one
-// escape unit at a time, matching decoded bytes with KMP while remembering
-// which raw unit each byte came from, and replaces the raw units that spell
-// the token with the mask, in place: a 30 MiB answer is never decoded whole.
-func (r *redactor) maskEscaped(s int, lit []byte) {
-	content := lit[1 : len(lit)-1]
-	tok := r.tok
-	fail := kmpTable(tok)
-	starts := make([]int, len(tok)) // raw unit start of the last len(tok) decoded bytes
-	var unit [utf8.UTFMax]byte
-	matched, n, lastEnd := 0, 0, 0
-	for i := 0; i < len(content); {
-		rs := i
-		var d []byte
-		if c := content[i]; c != '\\' && c < utf8.RuneSelf {
-			d = content[i : i+1] // the common case, without a call
-			i++
-		} else {
-			d, i = decodeChunk(unit[:0], content, i, 1)
-		}
-		for _, c := range d {
-			for matched > 0 && tok[matched] != c {
-				matched = fail[matched-1]
-			}
-			if tok[matched] == c {
-				matched++
-			}
-			starts[n%len(tok)] = rs
-			n++
-			if matched == len(tok) {
-				start := max(starts[(n-len(tok))%len(tok)], lastEnd)
-				r.edits = append(r.edits, edit{s + 1 + start, s + 1 + i, Mask})
-				lastEnd, matched = i, 0
+	var ascii [utf8.RuneSelf]bool
+	nonASCII := false
+	for _, n := range ns {
+		for _, c := range n {
+			if c < utf8.RuneSelf {
+				ascii[c] = true
+			} else {
+				nonASCII = true
 			}
 		}
 	}
-}
-
-// kmpTable is the Knuth–Morris–Pratt failure function of pat.
-func kmpTable(pat []byte) []int {
-	fail := make([]int, len(pat))
-	for i, k := 1, 0; i < len(pat); i++ {
-		for k > 0 && pat[i] != pat[k] {
-			k = fail[k-1]
+	for i := 0; ; {
+		k := bytes.IndexByte(body[i:], '\\')
+		if k < 0 {
+			return false
 		}
-		if pat[i] == pat[k] {
-			k++
-		}
-		fail[i] = k
-	}
-	return fail
-}
-
-// containsDecoded searches the decoded value of an escaped literal in
-// fixed-size pieces, so a 30 MiB answer full of \n escapes is never
-// decoded whole just to learn that the token is not in it.
-func (r *redactor) containsDecoded(lit []byte) bool {
-	s := lit[1 : len(lit)-1]
-	keep := len(r.token) - 1
-	if need := min(len(s), searchChunk) + len(r.token) + utf8.UTFMax; cap(r.buf) < need {
-		r.buf = make([]byte, 0, need)
-	}
-	buf := r.buf[:0]
-	for i := 0; i < len(s); {
-		buf, i = decodeChunk(buf, s, i, min(len(buf)+searchChunk, cap(buf)-utf8.UTFMax))
-		if bytes.Contains(buf, r.tok) {
+		i += k
+		r, n, ok := unescape(body, i)
+		if !ok {
 			return true
 		}
-		if len(buf) > keep {
-			buf = buf[:copy(buf, buf[len(buf)-keep:])]
+		if r < utf8.RuneSelf && ascii[r] || r >= utf8.RuneSelf && nonASCII {
+			return true
+		}
+		i += n
+	}
+}
+
+// index is bytes.Index(s, n), anchored at n's first upper-case letter or
+// digit if it has one: bytes.Index skips ahead to the first byte of n and
+// gives up skipping after a few false starts, which a lower-case letter
+// makes at every JSON key ("tok…" against "status", "metadata"…).
+func index(s []byte, n string) int {
+	p := strings.IndexFunc(n, func(r rune) bool { return r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' })
+	if p < 0 || len(s) < len(n) {
+		return bytes.Index(s, []byte(n))
+	}
+	for off := p; off <= len(s); {
+		k := bytes.Index(s[off:], []byte(n[p:]))
+		if k < 0 {
+			return -1
+		}
+		if st := off + k - p; string(s[st:st+p]) == n[:p] {
+			return st
+		}
+		off += k + 1
+	}
+	return -1
+}
+
+// maskString adds the edits that mask each needle in the string literal
+// lit found at body offset s. Without escapes the decoded value is the
+// raw content and a byte search finds every occurrence; with escapes each
+// possible start is tried, and the escapes that spell a needle are
+// replaced along with its raw characters, keeping the literal valid.
+func maskString(edits []edit, lit []byte, s int, ns []string) []edit {
+	c, off := lit[1:len(lit)-1], s+1
+	escaped := bytes.IndexByte(c, '\\') >= 0
+	for _, n := range ns {
+		for i := 0; i < len(c); {
+			stop := len(c)
+			if escaped {
+				if k := bytes.IndexByte(c[i:], '\\'); k >= 0 {
+					stop = i + k
+				}
+			}
+			for i < stop { // a run without escapes: a match starts with n[0]
+				k := bytes.IndexByte(c[i:stop], n[0])
+				if k < 0 {
+					i = stop
+					break
+				}
+				i += k
+				if end, ok := spelled(c, i, n); ok {
+					edits = append(edits, edit{off + i, off + end, Mask})
+					i = end
+				} else {
+					i++
+				}
+			}
+			if i != stop || stop == len(c) {
+				continue // past the escape already, or done
+			}
+			if end, ok := spelled(c, i, n); ok {
+				edits = append(edits, edit{off + i, off + end, Mask})
+				i = end
+			} else {
+				_, l, _ := unescape(c, i)
+				i += max(l, 1)
+			}
 		}
 	}
-	return false
+	return edits
 }
 
 // redactInvalid finds what to mask in a body that is not valid JSON (a
-// rejected delivery, or a stored prefix of one).
+// rejected delivery, or a stored prefix of one): the value after any
+// "webhook_token" key, in whatever spelling, and every spelling of token.
 func redactInvalid(b []byte, token string) []edit {
 	var edits []edit
-	const key = `"webhook_token"`
 	for off := 0; ; {
-		k := bytes.Index(b[off:], []byte(key))
+		k := bytes.IndexByte(b[off:], '"')
 		if k < 0 {
 			break
 		}
-		i := skipWS(b, off+k+len(key))
-		off = i
+		q := off + k
+		off = q + 1
+		ke, ok := spelled(b, q+1, "webhook_token")
+		if !ok || ke >= len(b) || b[ke] != '"' {
+			continue
+		}
+		i := skipWS(b, ke+1)
 		if i >= len(b) || b[i] != ':' {
 			continue
 		}
@@ -226,39 +293,38 @@ func redactInvalid(b []byte, token string) []edit {
 			for j := i + 1; j < len(b); j++ {
 				if b[j] == '\\' {
 					j++
-					continue
-				}
-				if b[j] == '"' {
+				} else if b[j] == '"' {
 					end = j + 1
 					break
 				}
 			}
-			edits = append(edits, edit{i, end, `"` + Mask + `"`})
-		} else {
-			// Not a string: mask up to the next delimiter.
-			j := i
-			for j < len(b) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(b[j])) {
-				j++
-			}
-			if j == i {
+		} else if end = i + bytes.IndexAny(b[i:], ",}] \t\r\n"); end < i {
+			end = len(b)
+		}
+		if end > i {
+			edits = append(edits, edit{i, end, quotedMask})
+			off = end
+		}
+	}
+	if len(token) >= MinTokenLen {
+		for i := 0; i < len(b); i++ {
+			if b[i] != token[0] && b[i] != '\\' {
 				continue
 			}
-			end = j
-			edits = append(edits, edit{i, end, `"` + Mask + `"`})
-		}
-		off = end
-	}
-	if token != "" {
-		for off := 0; ; {
-			k := bytes.Index(b[off:], []byte(token))
-			if k < 0 {
-				break
+			if end, ok := spelled(b, i, token); ok {
+				edits = append(edits, edit{i, end, Mask})
+				i = end - 1
 			}
-			edits = append(edits, edit{off + k, off + k + len(token), Mask})
-			off += k + len(token)
 		}
 	}
 	return mergeEdits(edits)
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // mergeEdits sorts edits and merges overlapping ones into a single mask,
@@ -267,11 +333,10 @@ func mergeEdits(edits []edit) []edit {
 	if len(edits) < 2 {
 		return edits
 	}
-	sort.SliceStable(edits, func(i, j int) bool { return edits[i].s < edits[j].s })
+	slices.SortStableFunc(edits, func(x, y edit) int { return x.s - y.s })
 	out := edits[:1]
 	for _, e := range edits[1:] {
-		last := &out[len(out)-1]
-		if e.s < last.e {
+		if last := &out[len(out)-1]; e.s < last.e {
 			last.e = max(last.e, e.e) // one mask hides both
 			continue
 		}
@@ -334,24 +399,80 @@ func apply(b []byte, edits []edit) []byte {
 // masks credentials: Authorization and Proxy-Authorization keep their
 // scheme ("Bearer •••"); Cookie, Set-Cookie, X-Api-Key and any header
 // whose name mentions a token, secret, password, session or API key become
-// "•••". Names keep the spelling they have in h.
-func RedactHeaders(h http.Header) map[string]string {
+// "•••". Each of tokens (of at least MinTokenLen bytes) is masked wherever
+// it appears in a name or value, and a value that spells one
+// percent-encoded is masked whole. Names keep the spelling they have in h.
+func RedactHeaders(h http.Header, tokens ...string) map[string]string {
 	out := make(map[string]string, len(h))
 	for name, vals := range h {
+		var v string
 		switch sensitivity(name) {
 		case keepScheme:
 			masked := make([]string, len(vals))
 			for i, v := range vals {
 				masked[i] = maskCredential(v)
 			}
-			out[name] = strings.Join(masked, ", ")
+			v = strings.Join(masked, ", ")
 		case maskAll:
-			out[name] = Mask
+			v = Mask
 		default:
-			out[name] = strings.Join(vals, ", ")
+			v = strings.Join(vals, ", ")
 		}
+		out[maskTokens(name, tokens)] = maskTokens(v, tokens)
 	}
 	return out
+}
+
+func maskTokens(s string, tokens []string) string {
+	for _, t := range tokens {
+		if len(t) < MinTokenLen {
+			continue
+		}
+		s = strings.ReplaceAll(s, t, Mask)
+		if strings.IndexByte(s, '%') >= 0 {
+			if u, err := url.QueryUnescape(s); err == nil && strings.Contains(u, t) {
+				return Mask
+			}
+		}
+	}
+	return s
+}
+
+// RedactURL hides the credentials of a URL for display: the user
+// information becomes "•••" and so do the values of query parameters whose
+// name mentions a token, secret, password, session, signature or API key.
+// Text that does not parse as a URL is returned with anything between
+// "://" and an "@" masked.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		scheme, rest, ok := strings.Cut(raw, "://")
+		if at := strings.LastIndexByte(rest, '@'); ok && at >= 0 {
+			return scheme + "://" + Mask + "@" + rest[at+1:]
+		}
+		return raw
+	}
+	hadUser, changed := u.User != nil, u.User != nil
+	u.User = nil
+	if u.RawQuery != "" {
+		params := strings.Split(u.RawQuery, "&")
+		for i, p := range params {
+			if k, _, ok := strings.Cut(p, "="); ok && (sensitivity(k) != public || strings.Contains(strings.ToLower(k), "sig")) {
+				params[i], changed = k+"="+Mask, true
+			}
+		}
+		u.RawQuery = strings.Join(params, "&")
+	}
+	if !changed {
+		return raw
+	}
+	s := u.String()
+	if hadUser {
+		if scheme, rest, ok := strings.Cut(s, "//"); ok {
+			s = scheme + "//" + Mask + "@" + rest
+		}
+	}
+	return s
 }
 
 type headerClass uint8

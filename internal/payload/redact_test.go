@@ -3,6 +3,7 @@ package payload
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -69,11 +70,26 @@ func TestRedact(t *testing.T) {
 			`{"a":"pre\n\u0074ok_SECRET_0123456789abcdef"}`, tok,
 			`{"a":"pre\n•••"}`},
 		{"token split by a slash escape",
-			`{"a":"ab\/cdefghij"}`, "ab/cdefghij",
+			`{"a":"ab\/cdefghijklmnopq"}`, "ab/cdefghijklmnopq",
 			`{"a":"•••"}`},
 		{"token in a number",
-			`{"n":[1234567890123]}`, "45678901",
+			`{"n":[123456789012345678901]}`, "4567890123456789",
 			`{"n":["•••"]}`},
+		{"token spelled with escapes in a key and a value",
+			`{"webhook_\u0074oken":"\u0074ok_SECRET_0123456789abcde\u0066!","x":"\\` + tok + `"}`, tok,
+			`{"webhook_\u0074oken":"•••!","x":"\\•••"}`},
+		{"escaped metadata key",
+			`{"metadata":{"webhook_\u0074oken":"abc"}}`, "",
+			`{"metadata":{"webhook_\u0074oken":"•••"}}`},
+		{"metadata token value masked elsewhere",
+			`{"id":"x` + tok + `","metadata":{"webhook_token":"` + tok + `"}}`, "",
+			`{"id":"x•••","metadata":{"webhook_token":"•••"}}`},
+		{"a misaligned match is not a match",
+			`{"a":"\n` + tok[1:] + `"}`, "n" + tok[1:],
+			`{"a":"\n` + tok[1:] + `"}`},
+		{"invalid JSON: escaped key spelling",
+			`[{"webhook_\u0074oken":"abcdefgh"`, "",
+			`[{"webhook_\u0074oken":"•••"`},
 		{"short token only masks metadata",
 			`{"a":"abc","metadata":{"webhook_token":"abc"}}`, "abc",
 			`{"a":"abc","metadata":{"webhook_token":"•••"}}`},
@@ -303,8 +319,14 @@ func FuzzPrepare(f *testing.F) {
 	f.Add([]byte(`[1]`), tok)
 	f.Add([]byte(`{"n":12345678901}`), "45678901")
 	f.Fuzz(func(t *testing.T, body []byte, token string) {
-		wantInfo, wantErr := InspectLimit(bytes.Clone(body), 64)
+		// The info describes the redacted body; HasToken the original.
 		want := Redact(bytes.Clone(body), token)
+		orig, wantErr := InspectLimit(bytes.Clone(body), 64)
+		wantInfo, _ := InspectLimit(bytes.Clone(want), 64)
+		wantInfo.HasToken = orig.HasToken
+		if wantErr != nil {
+			wantInfo = Info{}
+		}
 		info, got, err := Prepare(bytes.Clone(body), token, 64)
 		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
 			t.Fatalf("error %v, want %v", err, wantErr)
@@ -332,17 +354,84 @@ func TestPrepareShortcut(t *testing.T) {
 	}
 }
 
-func FuzzHorspool(f *testing.F) {
-	f.Add([]byte("The answer is 4. The answer"), []byte("answer"))
-	f.Add([]byte("aaaaab"), []byte("aab"))
-	f.Add([]byte("abc"), []byte("abcd"))
-	f.Fuzz(func(t *testing.T, s, pat []byte) {
-		if len(pat) == 0 {
-			return
+func TestRedactHeadersToken(t *testing.T) {
+	h := http.Header{
+		"User-Agent":   {"agent/" + tok},
+		"X-Signature":  {tok},
+		"Content-Type": {"application/json; sig=" + tok},
+		"X-Encoded":    {"a%5F" + strings.ReplaceAll(tok, "_", "%5F")},
+		"X-" + tok:     {"v"},
+		"Accept":       {"*/*"},
+	}
+	got := RedactHeaders(h, tok, "")
+	for name, v := range got {
+		if strings.Contains(name+v, tok) || strings.Contains(name+v, "SECRET") {
+			t.Errorf("%s: %s keeps the token", name, v)
 		}
-		skip := horspool(pat)
-		if got, want := indexHorspool(s, pat, &skip), bytes.Index(s, pat); got != want {
-			t.Fatalf("indexHorspool(%q, %q) = %d, bytes.Index says %d", s, pat, got, want)
+	}
+	if got["User-Agent"] != "agent/"+Mask || got["Accept"] != "*/*" || got["X-Encoded"] != Mask {
+		t.Errorf("RedactHeaders = %v", got)
+	}
+	// A token below the floor is not searched for: it would mask words.
+	if got := RedactHeaders(http.Header{"Accept": {"json"}}, "json"); got["Accept"] != "json" {
+		t.Errorf("short token masked: %v", got)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://user:pass@127.0.0.1:3000/hook", "http://" + Mask + "@127.0.0.1:3000/hook"},
+		{"https://tok@example.com/a?x=1&token=abc&sig=def#f", "https://" + Mask + "@example.com/a?x=1&token=" + Mask + "&sig=" + Mask + "#f"},
+		{"http://localhost:3000/webhooks/sail", "http://localhost:3000/webhooks/sail"},
+		{"http://user:pa ss@[bad/x", "http://" + Mask + "@[bad/x"},
+		{"not a url", "not a url"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-	})
+	}
+}
+
+// TestPrepareInfoFromRedactedBody: the token in any field the receiver
+// derives from a delivery is masked there too; HasToken still says
+// whether the sender put one in metadata.
+func TestPrepareInfoFromRedactedBody(t *testing.T) {
+	body := `{"id":"resp_` + tok + `","object":"response","status":"` + tok + `","model":"m\u0020` + tok +
+		`","metadata":{"webhook_token":"` + tok + `","completion_webhook":"https://h/` + tok + `"},` +
+		`"output":[{"type":"message","content":[{"type":"output_text","text":"` + strings.Repeat("ab ", 30) + `\u0074ok_SECRET_0123456789abcdef"}]}]}`
+	info, out, err := Prepare([]byte(body), tok, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + Mask, Object: "response", Status: Mask, Model: "m " + Mask,
+		OutputText: strings.Repeat("ab ", 16) + "ab", WebhookURL: "https://h/" + Mask, HasToken: true}) {
+		t.Errorf("info %+v", info)
+	}
+	if bytes.Contains(out, []byte("SECRET")) {
+		t.Errorf("body keeps the token: %s", out)
+	}
+	// The excerpt is cut from the redacted text, never from the token.
+	info, _, _ = Prepare([]byte(body), tok, 100)
+	if !strings.HasSuffix(info.OutputText, Mask) {
+		t.Errorf("OutputText %q", info.OutputText)
+	}
+}
+
+// BenchmarkPrepare is the receiver's per-delivery work on a body with the
+// token where Sail puts it and an answer with escapes.
+func BenchmarkPrepare(b *testing.B) {
+	for _, n := range []int{2 << 10, 200 << 10} {
+		b.Run(fmt.Sprintf("%dKB", n>>10), func(b *testing.B) {
+			src := bigBody(n, false)
+			buf := make([]byte, len(src), len(src)+64)
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				copy(buf, src)
+				if _, _, err := Prepare(buf[:len(src)], tok, 512); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

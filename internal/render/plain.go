@@ -21,7 +21,8 @@ const (
 )
 
 // Plain writes human-readable lines, one per event. Colour only when asked;
-// the caller decides from NO_COLOR and the terminal.
+// the caller decides from NO_COLOR and the terminal. Every string from an
+// event goes through Sanitize: most of them come from the network.
 type Plain struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -68,36 +69,37 @@ func (p *Plain) Emit(e event.Event) {
 	}
 	switch e := e.(type) {
 	case event.Ready:
-		p.line("●", sgrDim, "webhook", e.WebhookURL+p.paint(sgrDim, " ("+e.Tunnel+tunnelNote(e.Note)+")"))
+		p.line("●", sgrDim, "webhook", Sanitize(e.WebhookURL)+p.paint(sgrDim, " ("+Sanitize(e.Tunnel+tunnelNote(e.Note))+")"))
 	case event.Created:
-		p.line("●", sgrDim, "created", fmt.Sprintf("%s · %s · %s · %s", e.ID, e.Endpoint, e.Model, e.Status))
+		p.line("●", sgrDim, "created", Sanitize(fmt.Sprintf("%s · %s · %s · %s", e.ID, e.Endpoint, e.Model, e.Status)))
 	case event.Status:
-		p.line("●", sgrDim, "status", e.Status)
+		p.line("●", sgrDim, "status", Sanitize(e.Status))
 	case event.Delivery:
 		p.delivery(e)
 	case event.Forwarded:
 		p.forwarded(e)
 	case event.Verified:
 		if e.Matches {
-			p.line("✓", sgrGreen, "verified", "payload matches GET /v1/responses/"+e.ID)
+			p.line("✓", sgrGreen, "verified", "payload matches GET /v1/responses/"+Sanitize(e.ID))
 		} else {
-			p.line("✗", sgrRed, "verified", "payload differs from GET /v1/responses/"+e.ID+" at: "+strings.Join(e.Differences, ", "))
+			p.line("✗", sgrRed, "verified", "payload differs from GET /v1/responses/"+Sanitize(e.ID+" at: "+strings.Join(e.Differences, ", ")))
 		}
 	case event.Notice:
 		mark, c := "●", sgrDim
 		if e.Level == "warn" {
 			mark, c = "!", sgrYellow
 		}
-		p.line(mark, c, "note", e.Message)
+		p.line(mark, c, "note", Sanitize(e.Message))
 	case event.Completed:
 		p.completed(e)
 	case event.Error:
-		p.line("✗", sgrRed, "error", e.Message)
+		p.line("✗", sgrRed, "error", Sanitize(e.Message))
 		if e.Hint != "" {
-			fmt.Fprintf(p.w, "  %s %s\n", p.paint(sgrDim, "→"), e.Hint)
+			fmt.Fprintf(p.w, "  %s %s\n", p.paint(sgrDim, "→"), Sanitize(e.Hint))
 		}
 		if e.ID != "" {
-			fmt.Fprintf(p.w, "  %s response %s: sail responses wait %s\n", p.paint(sgrDim, "→"), e.ID, e.ID)
+			id := Sanitize(e.ID)
+			fmt.Fprintf(p.w, "  %s response %s: sail responses wait %s\n", p.paint(sgrDim, "→"), id, id)
 		}
 	}
 }
@@ -114,28 +116,28 @@ func (p *Plain) delivery(e event.Delivery) {
 	if !e.Accepted() {
 		mark, c = "✗", sgrRed
 	}
-	parts := []string{fmt.Sprintf("#%d", e.Attempt), fmt.Sprintf("answered %d", e.HTTPStatus), "token " + e.Verdict, HumanBytes(e.Bytes)}
+	parts := []string{fmt.Sprintf("#%d", e.Attempt), fmt.Sprintf("answered %d", e.HTTPStatus), "token " + Sanitize(e.Verdict), HumanBytes(e.Bytes)}
 	if e.Duplicate {
 		parts = append(parts, p.paint(sgrYellow, "duplicate"))
 	}
 	if e.Error != "" {
-		parts = append(parts, e.Error)
+		parts = append(parts, Sanitize(e.Error))
 	}
 	p.line(mark, c, "delivery", strings.Join(parts, " · "))
 }
 
 func (p *Plain) forwarded(e event.Forwarded) {
 	if e.Error != "" {
-		p.line("✗", sgrRed, "forward", fmt.Sprintf("%s: %s", e.URL, e.Error))
+		p.line("✗", sgrRed, "forward", Sanitize(fmt.Sprintf("%s: %s", e.URL, e.Error)))
 		return
 	}
 	mark, c := "✓", sgrGreen
 	if e.StatusCode < 200 || e.StatusCode > 299 {
 		mark, c = "✗", sgrRed
 	}
-	text := fmt.Sprintf("%s → %d in %.0fms", e.URL, e.StatusCode, e.LatencyMS)
+	text := fmt.Sprintf("%s → %d in %.0fms", Sanitize(e.URL), e.StatusCode, e.LatencyMS)
 	if e.Excerpt != "" {
-		text += " · " + e.Excerpt
+		text += " · " + Sanitize(e.Excerpt)
 	}
 	p.line(mark, c, "forward", text)
 }
@@ -145,12 +147,12 @@ func (p *Plain) completed(e event.Completed) {
 	if e.Status != "completed" {
 		mark, c = "✗", sgrRed
 	}
-	parts := []string{e.ID, e.Status, "in " + p.now().Sub(p.start).Round(time.Millisecond).String()}
+	parts := []string{Sanitize(e.ID), Sanitize(e.Status), "in " + p.now().Sub(p.start).Round(time.Millisecond).String()}
 	if e.CreateToWebhookMS != nil {
 		parts = append(parts, fmt.Sprintf("create→webhook %dms", *e.CreateToWebhookMS))
 	}
 	if !e.WebhookDelivered && e.Source != "direct" {
-		parts = append(parts, "via "+e.Source)
+		parts = append(parts, "via "+Sanitize(e.Source))
 	}
 	p.line(mark, c, "completed", strings.Join(parts, " · "))
 }
@@ -159,13 +161,13 @@ func (p *Plain) completed(e event.Completed) {
 func (p *Plain) emitListen(e event.Event) {
 	switch e := e.(type) {
 	case event.Ready:
-		fmt.Fprintf(p.w, "Listening on %s\n", p.paint(sgrBold, e.WebhookURL))
+		fmt.Fprintf(p.w, "Listening on %s\n", p.paint(sgrBold, Sanitize(e.WebhookURL)))
 		if e.Note != "" {
-			fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, e.Note))
+			fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, Sanitize(e.Note)))
 		}
 		fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, "Press Ctrl-C to stop."))
 	case event.Delivery:
-		verdict := "token " + e.Verdict
+		verdict := "token " + Sanitize(e.Verdict)
 		switch e.Verdict {
 		case event.VerdictOK:
 			verdict = p.paint(sgrGreen, verdict)
@@ -175,25 +177,25 @@ func (p *Plain) emitListen(e event.Event) {
 		cols := []string{
 			e.ReceivedAt.Local().Format("15:04:05"),
 			fmt.Sprintf("%d", e.HTTPStatus),
-			OrDash(e.ResponseID), OrDash(e.ResponseStatus), OrDash(e.Model),
+			OrDash(Sanitize(e.ResponseID)), OrDash(Sanitize(e.ResponseStatus)), OrDash(Sanitize(e.Model)),
 			verdict, HumanBytes(e.Bytes),
 		}
 		if e.Duplicate {
 			cols = append(cols, p.paint(sgrYellow, "duplicate"))
 		}
 		if e.Error != "" {
-			cols = append(cols, p.paint(sgrRed, e.Error))
+			cols = append(cols, p.paint(sgrRed, Sanitize(e.Error)))
 		} else if e.Excerpt != "" {
-			cols = append(cols, fmt.Sprintf("%q", e.Excerpt))
+			cols = append(cols, `"`+Sanitize(e.Excerpt)+`"`)
 		}
 		fmt.Fprintln(p.w, strings.Join(cols, "  "))
 	case event.Forwarded:
 		fmt.Fprint(p.w, "  ")
 		p.forwarded(e)
 	case event.Notice:
-		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrYellow, "!"), e.Message)
+		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrYellow, "!"), Sanitize(e.Message))
 	case event.Error:
-		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrRed, "✗"), e.Message)
+		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrRed, "✗"), Sanitize(e.Message))
 	}
 }
 

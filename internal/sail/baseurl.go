@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/payload"
 )
 
 // DefaultBaseURL is Sail's public API, in normalised form.
@@ -26,7 +27,7 @@ func NormalizeBaseURL(s string) (string, error) {
 	}
 	bad := func(why string) error {
 		return exitcode.WithHint(exitcode.Config,
-			fmt.Errorf("invalid Sail API URL %q: %s", redactURL(s), why),
+			fmt.Errorf("invalid Sail API URL %q: %s", payload.RedactURL(s), why),
 			"set SAIL_API_URL to an absolute URL such as https://api.sailresearch.com/v1 (or http://127.0.0.1:PORT for a local emulator)")
 	}
 	u, err := url.Parse(s)
@@ -54,22 +55,6 @@ func NormalizeBaseURL(s string) (string, error) {
 	u.Path = path
 	u.RawPath = ""
 	return u.String(), nil
-}
-
-// redactURL drops any userinfo from s so a password typed into SAIL_API_URL
-// is not echoed back in an error.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if i := strings.Index(s, "@"); i >= 0 {
-			if j := strings.Index(s, "://"); j >= 0 && j < i {
-				return s[:j+3] + "•••" + s[i:]
-			}
-		}
-		return s
-	}
-	u.User = nil
-	return u.Scheme + "://•••@" + u.Host + u.EscapedPath()
 }
 
 // IsLoopback reports whether baseURL points at this machine (127.0.0.0/8,

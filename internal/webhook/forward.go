@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/payload"
 )
 
 // DefaultForwardTimeout bounds one forward when Forwarder.Timeout is zero.
@@ -40,7 +41,7 @@ type Forwarder struct {
 // reported in the Error field, never as a panic or an error value: the
 // caller only shows them.
 func (f *Forwarder) Forward(ctx context.Context, body []byte, contentType string) event.Forwarded {
-	out := event.Forwarded{URL: redactURL(f.URL)}
+	out := event.Forwarded{URL: payload.RedactURL(f.URL)}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = DefaultForwardTimeout
@@ -83,15 +84,6 @@ func (f *Forwarder) Forward(ctx context.Context, body []byte, contentType string
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 	out.Excerpt = excerpt(head)
 	return out
-}
-
-// redactURL hides a password in the URL's userinfo.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // excerpt turns the start of an answer into one printable line.

@@ -277,7 +277,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		ReceivedAt: r.o.Now(),
 		RemoteAddr: req.RemoteAddr,
 		Verdict:    CheckToken(req.Header.Get("Authorization"), rt.Token),
-		Headers:    payload.RedactHeaders(req.Header),
+		Headers:    payload.RedactHeaders(req.Header, rt.Token),
 	}
 	limit := int64(-1)
 	if d.Verdict == event.VerdictMissing || d.Verdict == event.VerdictMismatch {
@@ -291,7 +291,8 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		if truncated {
 			d.Bytes = max(req.ContentLength, d.Bytes+1) // at least one more byte was sent
 		}
-		// In place: from here on only the redacted body exists.
+		// In place: from here on only the redacted body exists, and every
+		// field below (summary, excerpt, dedupe key) is derived from it.
 		info, body, parseErr = payload.Prepare(body, rt.Token, inspectText)
 	} else if req.ContentLength > 0 {
 		d.Bytes = req.ContentLength

@@ -1,0 +1,257 @@
+package payload
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// The package reads JSON with jsontext's streaming decoder over the
+// caller's buffer: a jsontext.Decoder reading a *bytes.Buffer parses the
+// buffer in place, and ReadValue hands back sub-slices of it, so a 30 MiB
+// body is walked as byte spans without a second copy. The options make it
+// accept exactly what encoding/json accepts (a fuzz test checks this):
+// duplicate names (the last one wins) and invalid UTF-8 inside strings.
+
+// SyntaxError reports invalid JSON and where it was found.
+type SyntaxError struct {
+	Offset int    // byte offset of the problem
+	Msg    string // what was wrong
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// reader is a pooled decoder over one body.
+type reader struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+	b   []byte // the body
+}
+
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+func open(b []byte) *reader {
+	r := readers.Get().(*reader)
+	r.buf = *bytes.NewBuffer(b)
+	r.b = b
+	r.dec.Reset(&r.buf, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	return r
+}
+
+// close returns r to the pool without keeping the body alive.
+func (r *reader) close() {
+	r.buf, r.b = bytes.Buffer{}, nil
+	r.dec.Reset(&r.buf)
+	readers.Put(r)
+}
+
+// value reads the next value (or object name) and returns its raw bytes
+// and its span in the body.
+func (r *reader) value() ([]byte, span, error) {
+	v, err := r.dec.ReadValue()
+	if err != nil {
+		return nil, span{}, r.fail(err)
+	}
+	e := int(r.dec.InputOffset())
+	return v, span{e - len(v), e}, nil
+}
+
+// token reads a delimiter or scalar token.
+func (r *reader) token() error {
+	_, err := r.dec.ReadToken()
+	return r.fail(err)
+}
+
+func (r *reader) skip() error { return r.fail(r.dec.SkipValue()) }
+
+// more reports whether the object or array being read has another member;
+// at its end it consumes the closing delimiter. A syntax error shows up
+// as true, and the next read reports it.
+func (r *reader) more(closing jsontext.Kind) (bool, error) {
+	if r.dec.PeekKind() == closing {
+		return false, r.token()
+	}
+	return true, nil
+}
+
+// end checks that nothing but white space follows the top-level value.
+func (r *reader) end() error {
+	if r.dec.PeekKind() != 0 {
+		return &SyntaxError{Offset: int(r.dec.InputOffset()), Msg: "unexpected data after the top-level value"}
+	}
+	if _, err := r.dec.ReadToken(); err != io.EOF {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// fail turns jsontext's errors into a SyntaxError. Its JSON pointer is
+// dropped on purpose: it quotes object names, which a sender controls.
+func (r *reader) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &se) && !errors.Is(se.Err, io.ErrUnexpectedEOF):
+		msg := "invalid JSON"
+		if se.Err != nil {
+			msg = se.Err.Error()
+		}
+		return &SyntaxError{Offset: int(se.ByteOffset), Msg: msg}
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if len(bytes.TrimLeft(r.b, " \t\r\n")) == 0 {
+			return &SyntaxError{Offset: len(r.b), Msg: "empty body"}
+		}
+		return &SyntaxError{Offset: len(r.b), Msg: "unexpected end of input"}
+	}
+	return &SyntaxError{Offset: int(r.dec.InputOffset()), Msg: err.Error()}
+}
+
+// name returns an object name for a switch: the raw content when it
+// holds no escape (no allocation), else the decoded name.
+func name(lit []byte) []byte {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return lit[1 : len(lit)-1]
+	}
+	b, _ := jsontext.AppendUnquote(nil, lit)
+	return b
+}
+
+// unquote decodes a validated string literal the way encoding/json does
+// (invalid UTF-8 and lone surrogates become U+FFFD). limit ≥ 0 keeps at
+// most limit bytes, cut at a rune boundary, and decodes only the part of
+// the literal needed for them; complete is false when something was cut.
+func unquote(lit []byte, limit int) (s string, complete bool) {
+	content := lit[1 : len(lit)-1]
+	if bytes.IndexByte(content, '\\') < 0 && utf8.Valid(content) {
+		if limit >= 0 && len(content) > limit {
+			return string(content[:runeCut(content, limit)]), false
+		}
+		return string(content), true
+	}
+	if limit >= 0 {
+		// Decode a growing prefix cut between escapes; once it yields 6
+		// bytes past limit, whatever the cut spoiled (a split rune or
+		// surrogate pair, at most two U+FFFD) lies beyond the part kept.
+		for p := limit + 16; p < len(content); p *= 4 {
+			q := unitCut(content, p)
+			b, _ := jsontext.AppendUnquote(make([]byte, 0, q), append(append([]byte{'"'}, content[:q]...), '"'))
+			if len(b) >= limit+6 {
+				return string(b[:runeCut(b, limit)]), false
+			}
+		}
+	}
+	b, _ := jsontext.AppendUnquote(make([]byte, 0, len(lit)), lit)
+	if limit >= 0 && len(b) > limit {
+		return string(b[:runeCut(b, limit)]), false
+	}
+	return string(b), true
+}
+
+// runeCut returns the largest rune boundary of b at or below n.
+func runeCut(b []byte, n int) int {
+	for n > 0 && n < len(b) && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return n
+}
+
+// unitCut returns the largest offset at or below p of string content c
+// that is not inside an escape.
+func unitCut(c []byte, p int) int {
+	for i := 0; ; {
+		k := bytes.IndexByte(c[i:p], '\\')
+		if k < 0 {
+			return p
+		}
+		i += k
+		n := 2
+		if i+1 < len(c) && c[i+1] == 'u' {
+			n = 6
+		}
+		if i+n > p {
+			return i
+		}
+		i += n
+	}
+}
+
+var shortEscapes = [256]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// unescape decodes the escape that starts at c[i] == '\\': the rune it
+// stands for (lone surrogates are U+FFFD, as encoding/json decodes them)
+// and its length, or ok=false when it is not a valid escape.
+func unescape(c []byte, i int) (r rune, n int, ok bool) {
+	if i+1 >= len(c) {
+		return 0, 0, false
+	}
+	if c[i+1] != 'u' {
+		r = shortEscapes[c[i+1]]
+		return r, 2, r != 0
+	}
+	r, ok = hex4(c, i+2)
+	if !ok {
+		return 0, 0, false
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6, true
+	}
+	if i+7 < len(c) && c[i+6] == '\\' && c[i+7] == 'u' {
+		if lo, ok := hex4(c, i+8); ok {
+			if p := utf16.DecodeRune(r, lo); p != utf8.RuneError {
+				return p, 12, true
+			}
+		}
+	}
+	return utf8.RuneError, 6, true
+}
+
+func hex4(c []byte, i int) (rune, bool) {
+	if i+4 > len(c) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(c[i:i+4]), 16, 32)
+	return rune(v), err == nil
+}
+
+// spelled reports whether string content c spells tok from offset i on
+// (each character raw or escaped) and returns where that spelling ends.
+// i must not be inside an escape.
+func spelled(c []byte, i int, tok string) (int, bool) {
+	for j := 0; j < len(tok); {
+		if i >= len(c) {
+			return 0, false
+		}
+		if c[i] != '\\' {
+			if c[i] != tok[j] {
+				return 0, false
+			}
+			i, j = i+1, j+1
+			continue
+		}
+		r, n, ok := unescape(c, i)
+		want, size := utf8.DecodeRuneInString(tok[j:])
+		if !ok || r != want || want == utf8.RuneError {
+			return 0, false
+		}
+		i, j = i+n, j+size
+	}
+	return i, true
+}
+
+// AppendQuote appends s as a JSON string literal (jsontext's minimal
+// form: no HTML escaping; invalid UTF-8 becomes U+FFFD).
+func AppendQuote(dst []byte, s string) []byte {
+	dst, _ = jsontext.AppendQuote(dst, s)
+	return dst
+}
