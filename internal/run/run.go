@@ -376,16 +376,16 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 			return nil, fmt.Errorf("fetch %s to compare with the webhook: %w", r.id, err)
 		}
 		truth = got
-		matches, diffs, err = payload.Compare(d.Body, got.Raw)
+		cmp, err := payload.Diff(d.Body, got.Raw, "")
 		if err != nil {
 			return nil, exitcode.New(exitcode.Verify, "compare webhook payload with GET: %v", err)
 		}
-		if !matches {
-			values = differences(d.Body, payload.Redact(got.Raw, ""), diffs)
-		}
+		matches, diffs, values = cmp.Equal, cmp.Paths, cmp.Diffs
 	} else if info.OutputText != created.OutputText {
 		matches, diffs = false, []string{"output_text"}
-		values = []event.Difference{{Path: "output_text", Webhook: quoteJSON(info.OutputText), Get: quoteJSON(created.OutputText)}}
+		w, _ := json.Marshal(info.OutputText)
+		g, _ := json.Marshal(created.OutputText)
+		values = []event.Difference{{Path: "output_text", Webhook: string(w), Get: string(g)}}
 	}
 	r.emit(event.Verified{ID: r.id, Matches: matches, Differences: diffs, Diffs: values})
 
