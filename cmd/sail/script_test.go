@@ -63,6 +63,9 @@ func TestScripts(t *testing.T) {
 			"jsonget":   cmdJSONGet,
 			"perms":     cmdPerms,
 			"noleak":    cmdNoLeak,
+			// The history under attack (history_*.txtar).
+			"flood": cmdFlood,
+			"mode":  cmdMode,
 			// Sail batches (sail_batch*.txtar).
 			"genjsonl": cmdGenJSONL,
 			"sameids":  cmdSameIDs,

@@ -27,13 +27,19 @@ func NewCmdHistory(f *Factory) *cobra.Command {
 		Short: "List received webhook deliveries, newest first",
 		Long: `List the deliveries that sail listen and sail run received, newest first.
 
-History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600).
+KIND is accepted (verified and answered by sail: the last 1000 are kept)
+or rejected (wrong or missing token, not JSON, too large, or refused while
+busy: the last 100 are kept, apart, so they never push accepted ones out).
+
+History lives in $XDG_STATE_HOME/sail/history (directory 0700, files 0600);
+docs/history-format.md describes the files.
 Authorization headers and metadata.webhook_token values are redacted before
 anything is written.`,
 		Example: `  sail history
   sail history -n 5 --json | jq -r .response_id
   sail history show --last
-  sail history show d_01J... --raw | jq .output`,
+  sail history show d_01J... --raw | jq .output
+  sail history show d_01J... --json | jq .headers`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := openHistoryForRead(f, cmd, &h)
@@ -48,7 +54,7 @@ anything is written.`,
 				var buf bytes.Buffer
 				enc := json.NewEncoder(&buf)
 				for _, s := range list {
-					if err := enc.Encode(s); err != nil {
+					if err := enc.Encode(listed{s, kind(s)}); err != nil {
 						return err
 					}
 				}
@@ -59,14 +65,14 @@ anything is written.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tRECEIVED\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
+			fmt.Fprintln(tw, "ID\tRECEIVED\tKIND\tANSWERED\tTOKEN\tRESPONSE\tSTATUS\tSIZE\t")
 			for _, s := range list {
 				dup := ""
 				if s.Duplicate {
 					dup = "duplicate"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", render.Sanitize(s.ID), s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
-					s.HTTPStatus, render.Sanitize(s.Verdict), render.OrDash(render.Sanitize(s.ResponseID)), render.OrDash(render.Sanitize(s.ResponseStatus)), render.HumanBytes(s.Bytes), dup)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", render.Sanitize(s.ID), s.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+					kind(s), s.HTTPStatus, render.Sanitize(s.Verdict), render.OrDash(render.Sanitize(s.ResponseID)), render.OrDash(render.Sanitize(s.ResponseStatus)), render.HumanBytes(s.Bytes), dup)
 			}
 			return tw.Flush()
 		},
@@ -80,7 +86,7 @@ anything is written.`,
 
 func newCmdHistoryShow(f *Factory) *cobra.Command {
 	var h historyFlags
-	var last, raw bool
+	var last, raw, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show [ID | --last]",
 		Short: "Show one delivery: metadata, headers and payload",
@@ -100,10 +106,13 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			if raw {
 				return writeData(f, append(rec.Body, '\n'))
 			}
+			if asJSON {
+				return writeData(f, append(recordJSON(rec), '\n'))
+			}
 			// Everything below comes from a sender, through the history file.
 			san := render.Sanitize
-			fmt.Fprintf(f.IO.Out, "id:          %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
-				san(rec.ID), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(san(rec.RemoteAddr)), san(rec.Path), rec.HTTPStatus,
+			fmt.Fprintf(f.IO.Out, "id:          %s\nkind:        %s\nreceived:    %s from %s\npath:        %s\nanswered:    %d\ntoken:       %s\nduplicate:   %v\nresponse:    %s (%s, %s)\nsize:        %s\n",
+				san(rec.ID), kind(rec.Summary), rec.ReceivedAt.Local().Format("2006-01-02 15:04:05.000"), render.OrDash(san(rec.RemoteAddr)), san(rec.Path), rec.HTTPStatus,
 				san(rec.Verdict), rec.Duplicate, render.OrDash(san(rec.ResponseID)), render.OrDash(san(rec.ResponseStatus)), render.OrDash(san(rec.Model)), render.HumanBytes(rec.Bytes))
 			if rec.Excerpt != "" {
 				fmt.Fprintf(f.IO.Out, "excerpt:     %s\n", san(rec.Excerpt))
@@ -125,8 +134,9 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&last, "last", false, "the newest delivery")
+	cmd.Flags().BoolVar(&last, "last", false, "the newest accepted delivery")
 	cmd.Flags().BoolVar(&raw, "raw", false, "print only the payload, as received (token redacted; escaped when stdout is a terminal)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole record as one JSON object (payload under \"body\", byte for byte; escaped when stdout is a terminal)")
 	h.registerDir(cmd)
 	return cmd
 }
@@ -170,6 +180,41 @@ func sanitizeLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// listed is a summary as `sail history --json` prints it: kind is always
+// present, "accepted" or "rejected".
+type listed struct {
+	store.Summary
+	Kind string `json:"kind"`
+}
+
+func kind(s store.Summary) string {
+	if s.Rejected {
+		return "rejected"
+	}
+	return "accepted"
+}
+
+// recordJSON is one stored record as a JSON object: the header fields,
+// "kind", and the payload under "body" byte for byte when it is JSON, or
+// as a string under "body_text" when it is not (a rejected body, or a
+// truncated prefix).
+func recordJSON(rec *store.Record) []byte {
+	out, _ := json.Marshal(struct {
+		store.Record
+		Kind string `json:"kind"`
+	}{*rec, kind(rec.Summary)})
+	out = out[:len(out)-1]
+	switch {
+	case len(rec.Body) == 0:
+	case json.Valid(rec.Body):
+		out = append(append(out, `,"body":`...), rec.Body...)
+	default:
+		text, _ := json.Marshal(string(rec.Body))
+		out = append(append(out, `,"body_text":`...), text...)
+	}
+	return append(out, '}')
+}
+
 func (h *historyFlags) registerDir(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&h.Dir, "history-dir", "", "delivery history directory (default $XDG_STATE_HOME/sail/history)")
 }
@@ -201,6 +246,9 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 	case last:
 		rec, err := st.Last()
 		if errors.Is(err, store.ErrNotFound) {
+			if some, _ := st.List(1); len(some) > 0 {
+				return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no accepted delivery in %s, only rejected ones", st.Dir()), "--last takes accepted ones only: give the ID of a rejected one (see sail history)")
+			}
 			return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("no deliveries yet in %s", st.Dir()), `receive one first, e.g. sail run --webhook --emulator "hi"`)
 		}
 		if err != nil {

@@ -130,7 +130,7 @@ deliveries it cannot keep up with are counted ("+N more since").`,
 	fl.StringVar(&o.URLFile, "url-file", "", "write the webhook URL to this file once listening")
 	fl.IntVar(&o.MaxDeliveries, "max-deliveries", 0, "exit after this many accepted deliveries")
 	fl.DurationVar(&o.Timeout, "timeout", 0, "stop after this long (exit 124 if --max-deliveries was not reached)")
-	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes (413 above)")
+	fl.Int64Var(&o.MaxBody, "max-body", 32<<20, "largest accepted payload in bytes, sized or chunked (413 above; large bodies beyond twice this in flight get 503)")
 	fl.IntVar(&o.ViewRows, "view-rows", 0, "deliveries the interactive view keeps listed (default: --history-keep); older ones page in from the history")
 	o.Tunnel.register(cmd)
 	_ = fl.Set("addr", "127.0.0.1:8765")
@@ -207,6 +207,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 	if err != nil {
 		return reportEarly(early, err)
 	}
+	defer st.Close() // after the inbox (deferred later) has drained; nil-safe
 	in, err := inbox.Open(ctx, inbox.Options{
 		Tunnel: o.Tunnel.options(provider, quietLogger()),
 		Receiver: webhook.Options{

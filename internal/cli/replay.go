@@ -36,7 +36,11 @@ status, latency and the start of its answer; exits 1 when the app does not
 answer 2xx.
 
 The stored payload has metadata.webhook_token redacted; pass --token to send
-the Authorization header your app expects.`,
+the Authorization header your app expects.
+
+--last takes the newest accepted delivery, never one sail rejected (wrong or
+missing token, not JSON, too large). A rejected delivery is replayed only when
+named by its ID, with a warning: it came from a sender that was not verified.`,
 		Example: `  sail replay --last --to http://localhost:3000/webhooks/sail
   sail replay d_01J... --to http://localhost:3000/webhooks/sail --token "$WEBHOOK_TOKEN"`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
@@ -62,6 +66,12 @@ the Authorization header your app expects.`,
 			if err != nil {
 				return err
 			}
+			if rec.Rejected {
+				fmt.Fprintf(f.IO.ErrOut, "warning: %s was rejected when it arrived (answered %d, token %s): replaying it anyway\n", rec.ID, rec.HTTPStatus, rec.Verdict)
+			}
+			if rec.Truncated {
+				fmt.Fprintf(f.IO.ErrOut, "warning: only the first %d of %d bytes of %s were kept; replaying those\n", len(rec.Body), rec.Bytes, rec.ID)
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
 			defer cancel()
 			fw := &webhook.Forwarder{URL: o.To, Token: o.Token, Client: noRedirectClient(f.HTTPClient), Timeout: o.Timeout}
@@ -84,7 +94,7 @@ the Authorization header your app expects.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&o.Last, "last", false, "replay the newest delivery")
+	cmd.Flags().BoolVar(&o.Last, "last", false, "replay the newest accepted delivery")
 	cmd.Flags().StringVar(&o.To, "to", "", "URL to POST the delivery to")
 	cmd.Flags().StringVar(&o.Token, "token", "", "bearer token to send")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "give up after this long")

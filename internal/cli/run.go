@@ -342,6 +342,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 		if err != nil {
 			return reportEarly(sink, err)
 		}
+		defer st.Close() // after the inbox (deferred later) has drained; nil-safe
 		viewStore = st
 		recvSink := sink
 		if isBatch {

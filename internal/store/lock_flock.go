@@ -3,35 +3,29 @@
 package store
 
 import (
-	"errors"
 	"os"
 	"syscall"
 )
 
-// canLock reports whether segments can be locked against other processes.
-const canLock = true
+// noFollow makes opening a symlink fail instead of reaching its target.
+const noFollow = syscall.O_NOFOLLOW
 
-// tryLock takes an exclusive advisory lock on f without waiting. It
-// reports false (and no error) when another process holds a lock.
-func tryLock(f *os.File) (bool, error) { return flock(f, syscall.LOCK_EX) }
+// owned reports whether fi belongs to the user running sail.
+func owned(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Getuid()
+}
 
-// tryLockShared takes a shared lock, which fails only while a writer holds
-// the exclusive one: readers use it to tell a segment being written to
-// from one abandoned by a crash.
-func tryLockShared(f *os.File) (bool, error) { return flock(f, syscall.LOCK_SH) }
-
-func flock(f *os.File, how int) (bool, error) {
+// tryLock takes an exclusive flock on f without waiting; false (and no
+// error) when another process holds one.
+func tryLock(f *os.File) (bool, error) {
 	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case errors.Is(err, syscall.EWOULDBLOCK):
+		switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err {
+		case syscall.EINTR:
+		case syscall.EWOULDBLOCK:
 			return false, nil
 		default:
-			return false, err
+			return err == nil, err
 		}
 	}
 }

@@ -10,9 +10,10 @@
 //	400 {"error":…}            body is not a JSON object
 //	401 + WWW-Authenticate     token missing or wrong
 //	404 / 405 + Allow: POST    unknown path / not a POST
-//	413                        body larger than Options.MaxBody
+//	413                        body larger than Options.MaxBody (as soon as it passes it)
 //	500                        the delivery could not be stored: retry
 //	502                        ForwardSync and the app could not be reached
+//	503 + Retry-After          too many large bodies in flight (Options.MaxInFlight)
 //	503                        the receiver is shutting down
 //
 // 200 rather than 202: the payload is stored when the answer is sent, so
@@ -25,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -53,11 +53,6 @@ const (
 	invalidPrefix = 4 << 10
 	// memoryKeys bounds the in-memory dedupe keys and attempt counters.
 	memoryKeys = 10000
-	// bigBody is the size from which a body's buffer is worth a GC first.
-	bigBody = 8 << 20
-	// slack is spare capacity behind a body so that Redact can grow a
-	// short token into the mask without copying the body.
-	slack = 64
 )
 
 // Saver is what the receiver needs from the history; *store.Store
@@ -70,6 +65,9 @@ type Saver interface {
 // Options configure a Receiver.
 type Options struct {
 	MaxBody int64 // default DefaultMaxBody
+	// MaxInFlight bounds the bytes of bodies read at once (default twice
+	// MaxBody); a large body beyond it gets 503 with Retry-After.
+	MaxInFlight int64
 	// Store keeps every attempt; nil keeps nothing on disk (--no-history),
 	// duplicates are then recognised within this process only.
 	Store Saver
@@ -109,13 +107,17 @@ type Receiver struct {
 	seen     *fifo // dedupe keys answered 2xx (or being answered)
 	attempts *fifo // POSTs per response id
 
-	work dispatcher
+	work     dispatcher
+	inflight budget
 }
 
 // NewReceiver returns a receiver with no routes.
 func NewReceiver(o Options) *Receiver {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 2 * o.MaxBody
 	}
 	if o.Sink == nil {
 		o.Sink = event.Discard
@@ -125,6 +127,7 @@ func NewReceiver(o Options) *Receiver {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Receiver{o: o, ctx: ctx, cancel: cancel, seen: newFIFO(memoryKeys), attempts: newFIFO(memoryKeys)}
+	r.inflight.limit = o.MaxInFlight
 	return r
 }
 
@@ -209,63 +212,6 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.deliver(w, req, rt)
 }
 
-// errTooLarge marks a body over the limit.
-var errTooLarge = errors.New("body too large")
-
-// readBody reads the body into one buffer with a little spare capacity
-// (see slack). With a Content-Length the buffer is allocated once at the
-// right size; without one it grows as chunks arrive. limit ≥ 0 reads at
-// most limit bytes and reports whether more was sent: a sender that failed
-// the token check does not get to make us hold 32 MiB.
-func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request, limit int64) (buf []byte, truncated bool, err error) {
-	if req.ContentLength > r.o.MaxBody {
-		return nil, false, errTooLarge
-	}
-	body := http.MaxBytesReader(w, req.Body, r.o.MaxBody)
-	if limit >= 0 {
-		buf, err := io.ReadAll(io.LimitReader(body, limit+1))
-		if err != nil {
-			return nil, false, fmt.Errorf("read body: %w", err)
-		}
-		if int64(len(buf)) > limit {
-			return buf[:limit], true, nil
-		}
-		return buf, false, nil
-	}
-	if n := req.ContentLength; n >= 0 {
-		if n >= bigBody {
-			// A previous huge body may be garbage the collector has not
-			// reclaimed yet (the heap goal doubles after one): collect it
-			// now so its pages are reused instead of adding another 30 MiB
-			// to the process. A millisecond, for a rare delivery.
-			runtime.GC()
-		}
-		buf := make([]byte, n, n+slack)
-		if _, err := io.ReadFull(body, buf); err != nil {
-			return nil, false, fmt.Errorf("read body: %w", err)
-		}
-		return buf, false, nil
-	}
-	buf = make([]byte, 0, 16<<10)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // let append pick the growth
-		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, false, nil
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, false, errTooLarge
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read body: %w", err)
-		}
-	}
-}
-
 // outcome is what deliver decided, for the record and the event.
 type outcome struct {
 	status int
@@ -283,7 +229,12 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	if d.Verdict == event.VerdictMissing || d.Verdict == event.VerdictMismatch {
 		limit = rejectedPrefix
 	}
-	body, truncated, readErr := r.readBody(w, req, limit)
+	bd, readErr := r.readBody(req, limit)
+	defer bd.release()
+	body, truncated := bd.buf, bd.truncated
+	if readErr != nil {
+		body = nil
+	}
 	var info payload.Info
 	var parseErr error
 	if readErr == nil {
@@ -294,14 +245,16 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		// In place: from here on only the redacted body exists, and every
 		// field below (summary, excerpt, dedupe key) is derived from it.
 		info, body, parseErr = payload.Prepare(body, rt.Token, inspectText)
-	} else if req.ContentLength > 0 {
-		d.Bytes = req.ContentLength
+	} else {
+		d.Bytes = max(req.ContentLength, int64(len(bd.buf))) // at least what was read
 	}
 
 	out := outcome{status: http.StatusOK}
 	switch {
 	case errors.Is(readErr, errTooLarge):
 		out = outcome{http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than the %d-byte limit", r.o.MaxBody)}
+	case errors.Is(readErr, errBusy):
+		out = outcome{http.StatusServiceUnavailable, fmt.Sprintf("more than %d bytes of bodies in flight: answered 503 with Retry-After so the sender retries", r.inflight.limit)}
 	case readErr != nil:
 		// The sender went away or sent less than it announced; nobody is
 		// left to read an answer, but record what happened.
@@ -381,7 +334,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 			Headers: d.Headers,
 			Body:    body,
 		}
-		rec.Truncated = truncated
+		rec.Truncated, rec.Rejected = truncated, !accepted
 		switch {
 		case out.status >= 200 && out.status < 300:
 			rec.DedupeKey = key
@@ -435,6 +388,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	if truncated {
 		w.Header().Set("Connection", "close") // the rest of the body is not read
 	}
+	bd.release() // read and stored: no longer in flight for the budget
 	r.answer(w, out)
 }
 
@@ -475,6 +429,10 @@ func (r *Receiver) answer(w http.ResponseWriter, out outcome) {
 		writeError(w, out.status, out.errMsg)
 	case out.status == http.StatusRequestEntityTooLarge:
 		w.Header().Set("Connection", "close") // the rest of the body is not read
+		writeError(w, out.status, out.errMsg)
+	case out.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Connection", "close")
 		writeError(w, out.status, out.errMsg)
 	case out.status == http.StatusNoContent || out.status == http.StatusNotModified:
 		w.WriteHeader(out.status) // no body allowed

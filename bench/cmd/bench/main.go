@@ -69,7 +69,7 @@ func main() {
 
 func run() error {
 	quick := flag.Bool("quick", false, "short bounds: a smoke run of every part in well under a minute")
-	only := flag.String("only", "", "comma-separated parts to run: receiver,memory,dispatch,cli,batch,micro (default all)")
+	only := flag.String("only", "", "comma-separated parts to run: receiver,memory,chunked,dispatch,cli,batch,micro (default all)")
 	update := flag.String("update", "", "rewrite the generated section of this Markdown file (e.g. BENCHMARKS.md)")
 	jsonOut := flag.String("json", "", "also write the raw results as JSON to this file")
 	python := flag.String("python", "python3", "Python interpreter for the example listener")
@@ -102,10 +102,10 @@ func run() error {
 		c.only = map[string]bool{}
 		for _, p := range strings.Split(*only, ",") {
 			switch p = strings.TrimSpace(p); p {
-			case "receiver", "memory", "dispatch", "cli", "batch", "micro":
+			case "receiver", "memory", "chunked", "dispatch", "cli", "batch", "micro":
 				c.only[p] = true
 			default:
-				return fmt.Errorf("-only %q: parts are receiver, memory, dispatch, cli, batch, micro", p)
+				return fmt.Errorf("-only %q: parts are receiver, memory, chunked, dispatch, cli, batch, micro", p)
 			}
 		}
 	}
@@ -133,6 +133,7 @@ func run() error {
 	}{
 		{"receiver", c.receiverMatrix},
 		{"memory", c.bigPayload},
+		{"chunked", c.chunked},
 		{"dispatch", c.dispatch},
 		{"cli", c.cliLatency},
 		{"batch", c.batch},

@@ -17,6 +17,7 @@ type Results struct {
 	OpenLoop       []Cell          `json:"open_loop"`
 	ReceiverChecks []ReceiverCheck `json:"receiver_checks"`
 	Big            []BigPayload    `json:"big_payload"`
+	Chunked        []Chunked       `json:"chunked"`
 	Dispatch       []Dispatch      `json:"dispatch"`
 	CLI            *CLI            `json:"cli,omitempty"`
 	Batch          []Batch         `json:"batch"`
@@ -162,6 +163,15 @@ func (r *Results) Markdown() string {
 			}
 			p("| %s | %d × %s | %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n", g.Target, g.Deliveries, sizeName(g.Bytes), acc,
 				mib(g.RSSBeforeKiB), mib(g.FirstGrowthKiB), mib(g.PeakKiB), mib(g.GrowthKiB), g.LatencyMs)
+		}
+	}
+
+	if len(r.Chunked) > 0 {
+		p("\n### 2b. Chunked bodies (no Content-Length), peak RSS of the server process\n\n")
+		p("Each case on a fresh server process; VmHWM reset after start-up; growth = VmHWM after − VmRSS before. The receiver's limit is 32 MiB, its in-flight budget 64 MiB.\n\n")
+		p("| target | case | answers | no answer | RSS before MiB | peak MiB | growth MiB |\n|---|---|---|---|---|---|---|\n")
+		for _, c := range r.Chunked {
+			p("| %s | %s | %s | %d | %.1f | %.1f | %.1f |\n", c.Target, c.Case, statuses(c.Statuses), c.Errors, mib(c.RSSBeforeKiB), mib(c.PeakKiB), mib(c.GrowthKiB))
 		}
 	}
 
@@ -357,6 +367,7 @@ func (r *Results) targetRows(p func(string, ...any)) {
 				what, rcv.Accepted, rcv.Deliveries, mib(got), base, ratio, targetGrowthMiB, verdict(ok))
 		}
 	}
+	r.chunkedTargets(p)
 	dBare, dRcv := byTarget(r.Dispatch, func(d *Dispatch) string { return d.Target })
 	if dRcv != nil {
 		base, ratio := "–", "–"
@@ -424,4 +435,60 @@ func byTarget[T any](xs []T, target func(*T) string) (bare, receiver *T) {
 		}
 	}
 	return bare, receiver
+}
+
+// chunkedTargets adds the chunked-body rows to the targets table.
+func (r *Results) chunkedTargets(p func(string, ...any)) {
+	for _, n := range []int{1, chunkedMany} {
+		var bare, rcv *Chunked
+		for i := range r.Chunked {
+			if c := &r.Chunked[i]; c.Senders == n && c.Target == "bare" {
+				bare = c
+			} else if c.Senders == n && c.Target == "receiver" {
+				rcv = c
+			}
+		}
+		if rcv == nil {
+			continue
+		}
+		got, bareGot, what, target := rcv.GrowthKiB, int64(0), "one 30 MiB payload, chunked: receiver peak RSS growth", targetGrowthMiB
+		ok := rcv.Statuses[200] == 1 && rcv.Stored == 1
+		if bare != nil {
+			bareGot = bare.GrowthKiB
+		}
+		if n > 1 {
+			got, what, target = rcv.PeakKiB, fmt.Sprintf("%d × 40 MB chunked at once: receiver peak RSS", n), targetManyMiB
+			ok = rcv.Answered()
+			if bare != nil {
+				bareGot = bare.PeakKiB
+			}
+		}
+		base, ratio := "–", "–"
+		if bare != nil {
+			base = fmt.Sprintf("bare handler %.1f MiB", mib(bareGot))
+			ratio = fmt.Sprintf("%.2f×", safeDiv(float64(got), float64(bareGot)))
+		}
+		p("| %s (answers: %s; %d unanswered) | %.1f MiB | %s | %s | < %.0f MiB | %s |\n",
+			what, statuses(rcv.Statuses), rcv.Errors, mib(got), base, ratio, target, verdict(ok && mib(got) < target))
+	}
+}
+
+// statuses renders {413: 6, 503: 2} as "6×413, 2×503".
+func statuses(m map[int]int) string {
+	var codes []int
+	for c := range m {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	out := ""
+	for i, c := range codes {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%d×%d", m[c], c)
+	}
+	if out == "" {
+		return "none"
+	}
+	return out
 }
