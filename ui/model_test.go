@@ -795,6 +795,19 @@ func TestListenShowsWhatToPasteUntilTheFirstDelivery(t *testing.T) {
 		}
 	}
 
+	if strings.Contains(v, "token made by") {
+		t.Errorf("a view without --token auto shows a token line:\n%s", v)
+	}
+
+	// --token auto: the token was printed before the view covered it, so
+	// the view shows it beside the lines that need it.
+	hs = newHarness(t, Options{Mode: ModeListen, NoColor: true, NewToken: "Nthct3obYQV110tRUo3SvBx1Q5IT"}, 160, 30)
+	r.TokenMode, r.Warning = "auto", ""
+	hs.send(r)
+	if v := view(hs.final(t, true)); !strings.Contains(v, "token made by --token auto: Nthct3obYQV110tRUo3SvBx1Q5IT") {
+		t.Errorf("listen view with --token auto lacks its token:\n%s", v)
+	}
+
 	hs = newHarness(t, Options{Mode: ModeListen, NoColor: true}, 160, 30)
 	hs.send(r, deliveryEv("resp_aaa", 1, event.VerdictOK, 200, t0, "a"))
 	if v := view(hs.final(t, true)); strings.Contains(v, "Try it:") {

@@ -902,6 +902,9 @@ func (m *Model) listenTryLines(w int) []string {
 	}
 	if len(r.Try) > 0 {
 		lines = append(lines, "", st.label.Render("Try it:"))
+		if t := m.opts.NewToken; t != "" {
+			lines = append(lines, wrapText("  token made by --token auto: "+oneLine(t), w)...)
+		}
 		for _, c := range r.Try {
 			lines = append(lines, wrapText("  "+oneLine(c), w)...)
 		}

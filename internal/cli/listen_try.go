@@ -46,3 +46,12 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// autoToken is the token the view may show: only one sail made
+// (--token auto), never one the user passed.
+func autoToken(token string, generated bool) string {
+	if !generated {
+		return ""
+	}
+	return token
+}
