@@ -280,22 +280,30 @@ func pickRecord(st *store.Store, args []string, last bool) (*store.Record, error
 	return nil, exitcode.WithHint(exitcode.Usage, errors.New("which delivery?"), "give an ID (see sail history) or --last")
 }
 
+// completionHistory lists the newest n deliveries of the history the
+// command line being completed points at (its --history-dir, else the
+// configured one).
+func completionHistory(f *Factory, cmd *cobra.Command, n int) ([]store.Summary, error) {
+	var h historyFlags
+	if d, _ := cmd.Flags().GetString("history-dir"); d != "" {
+		h.Dir = d
+	} else if cfg, err := f.Config(); err == nil {
+		h.resolve(cfg)
+	}
+	st, err := h.open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.List(n)
+}
+
 func completeHistoryIDs(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		var h historyFlags
-		if d, _ := cmd.Flags().GetString("history-dir"); d != "" {
-			h.Dir = d
-		} else if cfg, err := f.Config(); err == nil {
-			h.resolve(cfg)
-		}
-		st, err := h.open(f)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		list, err := st.List(50)
+		list, err := completionHistory(f, cmd, 50)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}

@@ -119,17 +119,7 @@ func (q *historyQuery) list(st *store.Store) ([]store.Summary, error) {
 // first, each once.
 func completeHistoryResponses(f *Factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		var h historyFlags
-		if d, _ := cmd.Flags().GetString("history-dir"); d != "" {
-			h.Dir = d
-		} else if cfg, err := f.Config(); err == nil {
-			h.resolve(cfg)
-		}
-		st, err := h.open(f)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		list, err := st.List(500)
+		list, err := completionHistory(f, cmd, 500)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
