@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -186,42 +184,22 @@ func unitCut(c []byte, p int) int {
 	}
 }
 
-var shortEscapes = [256]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
-
 // unescape decodes the escape that starts at c[i] == '\\': the rune it
 // stands for (lone surrogates are U+FFFD, as encoding/json decodes them)
 // and its length, or ok=false when it is not a valid escape.
 func unescape(c []byte, i int) (r rune, n int, ok bool) {
-	if i+1 >= len(c) {
-		return 0, 0, false
-	}
-	if c[i+1] != 'u' {
-		r = shortEscapes[c[i+1]]
-		return r, 2, r != 0
-	}
-	r, ok = hex4(c, i+2)
-	if !ok {
-		return 0, 0, false
-	}
-	if !utf16.IsSurrogate(r) {
-		return r, 6, true
-	}
-	if i+7 < len(c) && c[i+6] == '\\' && c[i+7] == 'u' {
-		if lo, ok := hex4(c, i+8); ok {
-			if p := utf16.DecodeRune(r, lo); p != utf8.RuneError {
-				return p, 12, true
-			}
+	for _, n := range []int{12, 6, 2} { // a surrogate pair, \uXXXX, \n
+		if i+n > len(c) || (n > 2) != (c[min(i+1, len(c)-1)] == 'u') || n == 12 && c[i+6] != '\\' {
+			continue
+		}
+		var in, out [14]byte // on the stack: this runs for every escape of a body
+		lit := append(append(append(in[:0], '"'), c[i:i+n]...), '"')
+		if d, err := jsontext.AppendUnquote(out[:0], lit); n == 12 && utf8.RuneCount(d) == 1 && err == nil || n < 12 && len(d) > 0 {
+			r, _ := utf8.DecodeRune(d)
+			return r, n, true
 		}
 	}
-	return utf8.RuneError, 6, true
-}
-
-func hex4(c []byte, i int) (rune, bool) {
-	if i+4 > len(c) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(c[i:i+4]), 16, 32)
-	return rune(v), err == nil
+	return 0, 0, false
 }
 
 // spelled reports whether string content c spells tok from offset i on
@@ -232,26 +210,17 @@ func spelled(c []byte, i int, tok string) (int, bool) {
 		if i >= len(c) {
 			return 0, false
 		}
-		if c[i] != '\\' {
-			if c[i] != tok[j] {
-				return 0, false
+		if c[i] == '\\' {
+			want, size := utf8.DecodeRuneInString(tok[j:])
+			if r, n, ok := unescape(c, i); ok && r == want && want != utf8.RuneError {
+				i, j = i+n, j+size
+				continue
 			}
-			i, j = i+1, j+1
-			continue
 		}
-		r, n, ok := unescape(c, i)
-		want, size := utf8.DecodeRuneInString(tok[j:])
-		if !ok || r != want || want == utf8.RuneError {
+		if c[i] != tok[j] { // a raw backslash counts in a body that is not JSON
 			return 0, false
 		}
-		i, j = i+n, j+size
+		i, j = i+1, j+1
 	}
 	return i, true
-}
-
-// AppendQuote appends s as a JSON string literal (jsontext's minimal
-// form: no HTML escaping; invalid UTF-8 becomes U+FFFD).
-func AppendQuote(dst []byte, s string) []byte {
-	dst, _ = jsontext.AppendQuote(dst, s)
-	return dst
 }
