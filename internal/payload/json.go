@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -188,8 +189,11 @@ func unitCut(c []byte, p int) int {
 // stands for (lone surrogates are U+FFFD, as encoding/json decodes them)
 // and its length, or ok=false when it is not a valid escape.
 func unescape(c []byte, i int) (r rune, n int, ok bool) {
-	for _, n := range []int{12, 6, 2} { // a surrogate pair, \uXXXX, \n
-		if i+n > len(c) || (n > 2) != (c[min(i+1, len(c)-1)] == 'u') || n == 12 && c[i+6] != '\\' {
+	if k := strings.IndexByte(`"\/bfnrt`, c[min(i+1, len(c)-1)]); k >= 0 && i+1 < len(c) {
+		return rune("\"\\/\b\f\n\r\t"[k]), 2, true // the fast path: \n in every answer
+	}
+	for _, n := range []int{12, 6} { // a surrogate pair, or one \uXXXX
+		if i+n > len(c) || c[i+1] != 'u' || n == 12 && c[i+6] != '\\' {
 			continue
 		}
 		var in, out [14]byte // on the stack: this runs for every escape of a body
