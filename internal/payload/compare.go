@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -210,49 +208,19 @@ func orAbsent(v any, ok bool) any {
 // Excerpt returns the first non-blank line of text with runs of white
 // space collapsed to one space, at most n runes long. When anything was
 // left out (the rest of the line or further lines) it ends with "…",
-// which counts towards n. It reads only as much of text as it needs.
+// which counts towards n. The receiver passes text already cut by
+// InspectLimit, so splitting the line costs little.
 func Excerpt(text string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	buf := make([]byte, 0, min(len(text), 4*n)+len("…"))
-	count, started, space, cut := 0, false, false, false
-	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(text[i:])
-		}
-		i += size
-		switch {
-		case r == '\n' && started:
-			cut = strings.TrimSpace(text[i:]) != ""
-			i = len(text)
-		case unicode.IsSpace(r):
-			space = space || started
-		case count+1 > n || space && count+2 > n:
-			cut = true
-			i = len(text)
-		default:
-			if space {
-				buf = append(buf, ' ')
-				count++
-				space = false
-			}
-			buf = utf8.AppendRune(buf, r)
-			count++
-			started = true
-		}
+	line, rest := "", text
+	for rest != "" && strings.TrimSpace(line) == "" {
+		line, rest, _ = strings.Cut(rest, "\n")
 	}
-	if cut {
-		// Make room for the ellipsis: drop the last rune, then a trailing space.
-		if count >= n {
-			_, size := utf8.DecodeLastRune(buf)
-			buf = buf[:len(buf)-size]
-		}
-		for len(buf) > 0 && buf[len(buf)-1] == ' ' {
-			buf = buf[:len(buf)-1]
-		}
-		buf = append(buf, "…"...)
+	r := []rune(strings.Join(strings.Fields(line), " "))
+	if len(r) <= n && strings.TrimSpace(rest) == "" {
+		return string(r)
 	}
-	return string(buf)
+	return strings.TrimRight(string(r[:min(len(r), n-1)]), " ") + "…"
 }

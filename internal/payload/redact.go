@@ -25,6 +25,8 @@ const (
 	maxNeedles = 4
 )
 
+const ws = " \t\r\n"
+
 const quotedMask = `"` + Mask + `"`
 
 // edit replaces body[s:e] with repl.
@@ -117,7 +119,7 @@ func plan(body []byte, token string, spans []span) ([]edit, bool) {
 		case err != nil:
 			return mergeEdits(edits), true
 		case v[0] == '"':
-			edits = maskString(edits, v, sp.s, ns)
+			edits = maskString(edits, v[1:len(v)-1], sp.s+1, ns)
 		case v[0] != 't' && v[0] != 'f' && v[0] != 'n':
 			for _, n := range ns {
 				if bytes.Contains(v, []byte(n)) {
@@ -218,13 +220,12 @@ func index(s []byte, n string) int {
 	return -1
 }
 
-// maskString adds the edits that mask each needle in the string literal
-// lit found at body offset s. Without escapes the decoded value is the
+// maskString adds the edits that mask each needle in the string content
+// c found at body offset off. Without escapes the decoded value is the
 // raw content and a byte search finds every occurrence; with escapes each
 // possible start is tried, and the escapes that spell a needle are
 // replaced along with its raw characters, keeping the literal valid.
-func maskString(edits []edit, lit []byte, s int, ns []string) []edit {
-	c, off := lit[1:len(lit)-1], s+1
+func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 	escaped := bytes.IndexByte(c, '\\') >= 0
 	for _, n := range ns {
 		for i := 0; i < len(c); {
@@ -279,11 +280,11 @@ func redactInvalid(b []byte, token string) []edit {
 		if !ok || ke >= len(b) || b[ke] != '"' {
 			continue
 		}
-		i := skipWS(b, ke+1)
+		i := len(b) - len(bytes.TrimLeft(b[ke+1:], ws))
 		if i >= len(b) || b[i] != ':' {
 			continue
 		}
-		i = skipWS(b, i+1)
+		i = len(b) - len(bytes.TrimLeft(b[i+1:], ws))
 		if i >= len(b) {
 			break
 		}
@@ -307,24 +308,9 @@ func redactInvalid(b []byte, token string) []edit {
 		}
 	}
 	if len(token) >= MinTokenLen {
-		for i := 0; i < len(b); i++ {
-			if b[i] != token[0] && b[i] != '\\' {
-				continue
-			}
-			if end, ok := spelled(b, i, token); ok {
-				edits = append(edits, edit{i, end, Mask})
-				i = end - 1
-			}
-		}
+		edits = maskString(edits, b, 0, []string{token}) // the whole body, as if one string
 	}
 	return mergeEdits(edits)
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // mergeEdits sorts edits and merges overlapping ones into a single mask,
