@@ -170,17 +170,7 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 			off = e
 		}
 	}
-	var ascii [utf8.RuneSelf]bool
-	nonASCII := false
-	for _, n := range ns {
-		for _, c := range n {
-			if c < utf8.RuneSelf {
-				ascii[c] = true
-			} else {
-				nonASCII = true
-			}
-		}
-	}
+	all := strings.Join(ns, "")
 	for i := 0; ; {
 		k := bytes.IndexByte(body[i:], '\\')
 		if k < 0 {
@@ -191,7 +181,7 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 		if !ok {
 			return true
 		}
-		if r < utf8.RuneSelf && ascii[r] || r >= utf8.RuneSelf && nonASCII {
+		if strings.ContainsRune(all, r) {
 			return true
 		}
 		i += n
