@@ -139,12 +139,12 @@ func unquote(lit []byte, limit int) (s string, complete bool) {
 		return string(content), true
 	}
 	if limit >= 0 {
-		// Decode a growing prefix cut between escapes; once it yields 6
-		// bytes past limit, whatever the cut spoiled (a split rune or
-		// surrogate pair, at most two U+FFFD) lies beyond the part kept.
+		// Decode a growing prefix of the literal, left open: AppendUnquote
+		// stops before an escape or rune the cut split. Once it yields 6
+		// bytes past limit, what the cut spoiled (at most a U+FFFD for a
+		// split surrogate pair) lies beyond the part kept.
 		for p := limit + 16; p < len(content); p *= 4 {
-			q := unitCut(content, p)
-			b, _ := jsontext.AppendUnquote(make([]byte, 0, q), append(append([]byte{'"'}, content[:q]...), '"'))
+			b, _ := jsontext.AppendUnquote(make([]byte, 0, p), lit[:1+p])
 			if len(b) >= limit+6 {
 				return string(b[:runeCut(b, limit)]), false
 			}
@@ -163,26 +163,6 @@ func runeCut(b []byte, n int) int {
 		n--
 	}
 	return n
-}
-
-// unitCut returns the largest offset at or below p of string content c
-// that is not inside an escape.
-func unitCut(c []byte, p int) int {
-	for i := 0; ; {
-		k := bytes.IndexByte(c[i:p], '\\')
-		if k < 0 {
-			return p
-		}
-		i += k
-		n := 2
-		if i+1 < len(c) && c[i+1] == 'u' {
-			n = 6
-		}
-		if i+n > p {
-			return i
-		}
-		i += n
-	}
 }
 
 // unescape decodes the escape that starts at c[i] == '\\': the rune it
