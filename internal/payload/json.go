@@ -72,16 +72,6 @@ func (r *reader) token() error {
 
 func (r *reader) skip() error { return r.fail(r.dec.SkipValue()) }
 
-// more reports whether the object or array being read has another member;
-// at its end it consumes the closing delimiter. A syntax error shows up
-// as true, and the next read reports it.
-func (r *reader) more(closing jsontext.Kind) (bool, error) {
-	if r.dec.PeekKind() == closing {
-		return false, r.token()
-	}
-	return true, nil
-}
-
 // end checks that nothing but white space follows the top-level value.
 func (r *reader) end() error {
 	if r.dec.PeekKind() != 0 {
@@ -114,16 +104,6 @@ func (r *reader) fail(err error) error {
 		return &SyntaxError{Offset: len(r.b), Msg: "unexpected end of input"}
 	}
 	return &SyntaxError{Offset: int(r.dec.InputOffset()), Msg: err.Error()}
-}
-
-// name returns an object name for a switch: the raw content when it
-// holds no escape (no allocation), else the decoded name.
-func name(lit []byte) []byte {
-	if bytes.IndexByte(lit, '\\') < 0 {
-		return lit[1 : len(lit)-1]
-	}
-	b, _ := jsontext.AppendUnquote(nil, lit)
-	return b
 }
 
 // unquote decodes a validated string literal the way encoding/json does
