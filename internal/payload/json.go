@@ -12,10 +12,8 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// The package reads JSON with jsontext's streaming decoder over the
-// caller's buffer: a jsontext.Decoder reading a *bytes.Buffer parses the
-// buffer in place, and ReadValue hands back sub-slices of it, so a 30 MiB
-// body is walked as byte spans without a second copy. The options make it
+// A jsontext.Decoder reading a *bytes.Buffer parses the buffer in place,
+// and ReadValue hands back sub-slices of it. The options make it
 // accept exactly what encoding/json accepts (a fuzz test checks this):
 // duplicate names (the last one wins) and invalid UTF-8 inside strings.
 
