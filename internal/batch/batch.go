@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,14 @@ type Options struct {
 	WebhookGrace time.Duration
 	Max429Waits  int // how many Retry-After waits a create may take; default 5
 
-	Strict      bool                  // stop at the first malformed line
+	Strict      bool // stop at the first malformed line
+	SkipInvalid bool // malformed lines do not make the exit code non-zero
+	// Stop ends creating (the first Ctrl-C): items in flight go on under
+	// ctx, which bounds them (deadline, second Ctrl-C). nil: only ctx.
+	Stop <-chan struct{}
+	// Total is the number of items that will run when known up front (a
+	// regular file scanned first), for a true progress bar; 0 = unknown.
+	Total       int
 	Skip        func(key string) bool // --resume
 	OnResult    func(Result) error    // called serially, in completion order
 	OnLineError func(*LineError)      // malformed line, reported and skipped
@@ -69,7 +77,9 @@ type Options struct {
 // Progress is what the progress display needs.
 type Progress struct {
 	Read, Done, Failed, InFlight, Skipped int
-	Elapsed                               time.Duration
+	// Total is the number of items to run when known up front, else 0.
+	Total   int
+	Elapsed time.Duration
 }
 
 // Summary is the end-of-run report.
@@ -89,7 +99,8 @@ type Summary struct {
 }
 
 // severity orders exit codes for the batch's own exit code: the most severe
-// among items wins. Documented in docs/ci.md.
+// among items wins. Usage stands for input lines that were not items.
+// Documented in docs/ci.md.
 var severity = map[int]int{
 	exitcode.OK:             0,
 	exitcode.Error:          1,
@@ -97,8 +108,9 @@ var severity = map[int]int{
 	exitcode.Timeout:        3,
 	exitcode.Verify:         4,
 	exitcode.Tunnel:         5,
-	exitcode.Config:         6,
-	exitcode.Interrupted:    7,
+	exitcode.Usage:          6,
+	exitcode.Config:         7,
+	exitcode.Interrupted:    8,
 }
 
 // Worse returns the more severe of two exit codes.
@@ -129,8 +141,16 @@ func Run(ctx context.Context, r *Reader, o Options) (Summary, error) {
 	items := make(chan Item)
 	results := make(chan Result)
 	var readErr error
-	var prog Progress
+	prog := Progress{Total: o.Total}
 	var progMu sync.Mutex
+	stopped := func() bool {
+		select {
+		case <-o.Stop:
+			return true
+		default:
+			return false
+		}
+	}
 
 	// Reader: stops creating on ctx end or a strict line error.
 	go func() {
@@ -169,8 +189,13 @@ func Run(ctx context.Context, r *Reader, o Options) (Summary, error) {
 			if skip {
 				continue
 			}
+			if stopped() {
+				return
+			}
 			select {
 			case items <- it:
+			case <-o.Stop:
+				return
 			case <-ctx.Done():
 				return
 			}
@@ -184,6 +209,9 @@ func Run(ctx context.Context, r *Reader, o Options) (Summary, error) {
 		go func() {
 			defer wg.Done()
 			for it := range items {
+				if stopped() {
+					continue // handed over as Stop came: never created
+				}
 				progMu.Lock()
 				prog.InFlight++
 				progMu.Unlock()
@@ -234,16 +262,44 @@ func Run(ctx context.Context, r *Reader, o Options) (Summary, error) {
 	if ctx.Err() != nil {
 		sum.ExitCode = Worse(sum.ExitCode, exitcode.Of(ctx.Err()))
 	}
+	if stopped() {
+		sum.ExitCode = Worse(sum.ExitCode, exitcode.Interrupted)
+	}
+	if sum.LineErrors > 0 && !o.SkipInvalid {
+		sum.ExitCode = Worse(sum.ExitCode, exitcode.Usage)
+	}
 	if readErr != nil {
 		return sum, readErr
 	}
 	if outErr != nil {
 		return sum, fmt.Errorf("write result: %w", outErr)
 	}
-	if sum.ExitCode != exitcode.OK {
-		return sum, exitcode.New(sum.ExitCode, "%d of %d items did not verify", sum.Items-sum.Verified, sum.Items)
+	return sum, sum.err()
+}
+
+// err is the batch's error for its exit code, saying what led to it.
+func (s Summary) err() error {
+	if s.ExitCode == exitcode.OK {
+		return nil
 	}
-	return sum, nil
+	var parts []string
+	if s.ExitCode == exitcode.Interrupted {
+		parts = append(parts, fmt.Sprintf("interrupted after %d items; the rest were not started", s.Items))
+	}
+	if failed := s.Items - s.Verified; failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d items did not verify", failed, s.Items))
+	}
+	if s.LineErrors > 0 && s.ExitCode == exitcode.Usage {
+		parts = append(parts, fmt.Sprintf("%d input lines were not items and were skipped", s.LineErrors))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d items finished", s.Items))
+	}
+	err := errors.New(strings.Join(parts, "; "))
+	if s.ExitCode == exitcode.Usage {
+		return exitcode.WithHint(exitcode.Usage, err, "fix the lines reported above, or pass --skip-invalid to let them be skipped")
+	}
+	return exitcode.WithHint(s.ExitCode, err, "")
 }
 
 func percentiles(v []int64) (p50, p95, max int64) {

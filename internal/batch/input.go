@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -109,7 +110,17 @@ const maxLine = 4 << 20
 
 // ParseLine decodes one JSONL line into an item. Unknown fields are an
 // error so that a typo (e.g. "promt") is not silently ignored.
+//
+// A line that is a JSON string is a prompt by itself, so a list of prompts
+// needs no object around each.
 func ParseLine(b []byte, n int) (Item, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		return parseStringLine(b, n)
+	}
+	if len(b) > 0 && !strings.ContainsRune(`{[-0123456789tfn`, rune(b[0])) {
+		return Item{}, &LineError{Line: n, Err: errors.New(`not JSON: write the prompt as a JSON string ("What is 2+2?") or an object ({"input": "What is 2+2?"})`)}
+	}
 	var l line
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -147,6 +158,22 @@ func ParseLine(b []byte, n int) (Item, error) {
 	return it, nil
 }
 
+// parseStringLine reads a line that is one JSON string: the prompt.
+func parseStringLine(line []byte, n int) (Item, error) {
+	var input string
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if err := dec.Decode(&input); err != nil {
+		return Item{}, &LineError{Line: n, Err: describeJSONError(err)}
+	}
+	if dec.More() {
+		return Item{}, &LineError{Line: n, Err: errors.New("more than one JSON value on the line")}
+	}
+	if strings.TrimSpace(input) == "" {
+		return Item{}, &LineError{Line: n, Err: errors.New("the prompt is empty")}
+	}
+	return Item{Line: n, Input: input}, nil
+}
+
 // setInput takes "input" as a string prompt or an array of messages.
 func (it *Item) setInput(raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
@@ -162,7 +189,7 @@ func (it *Item) setInput(raw json.RawMessage) error {
 		return nil
 	}
 	if err := json.Unmarshal(raw, &it.Input); err != nil {
-		return errors.New(`field "input": want a string or an array of {"role", "content"} messages`)
+		return errors.New(`"input" must be a string or an array of {"role", "content"} messages`)
 	}
 	if strings.TrimSpace(it.Input) == "" {
 		return errors.New(`"input" is missing or empty`)
@@ -197,20 +224,90 @@ func (it *Item) checkParams(schema json.RawMessage) error {
 	return nil
 }
 
+// describeJSONError says what is wrong with a line in the terms of the
+// input format, not of Go's decoder.
 func describeJSONError(err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("not valid JSON (%v at byte %d)", se, se.Offset)
+		return fmt.Errorf("not valid JSON near column %d: %s", max(se.Offset, 1), strings.TrimPrefix(se.Error(), "json: "))
 	case errors.As(err, &te):
-		return fmt.Errorf("field %q: want %s, got %s", te.Field, te.Type, te.Value)
+		if te.Field == "" {
+			return fmt.Errorf(`want a JSON object such as {"input": "…"} or a JSON string, got %s`, jsonKind(te.Value))
+		}
+		field, _, _ := strings.Cut(te.Field, ".")
+		return fmt.Errorf("%q must be %s, got %s", field, userType(field), jsonKind(te.Value))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("not valid JSON (the object is cut short)")
+		return errors.New("not valid JSON: the line ends before the object does (it is cut short)")
 	case errors.Is(err, io.EOF):
 		return errors.New("empty line")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("unknown field %s (fields: %s)", strings.TrimPrefix(err.Error(), "json: unknown field "), strings.Join(fieldNames(), ", "))
 	}
 	return err
+}
+
+// fieldNames lists the JSON fields of a line, read from its tags so the list
+// stays true as fields are added.
+func fieldNames() []string {
+	var out []string
+	t := reflect.TypeFor[line]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// userType names the JSON type the field wants.
+func userType(field string) string {
+	t := reflect.TypeFor[line]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != field {
+			continue
+		}
+		ft := t.Field(i).Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
+		case reflect.String:
+			return "a string"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return "a whole number"
+		case reflect.Float32, reflect.Float64:
+			return "a number"
+		case reflect.Bool:
+			return "true or false"
+		case reflect.Map:
+			if ft.Elem().Kind() == reflect.String {
+				return "an object of string values"
+			}
+			return "an object"
+		case reflect.Slice, reflect.Array:
+			return "an array"
+		}
+	}
+	return "another type"
+}
+
+// jsonKind turns the decoder's name of a JSON value into words.
+func jsonKind(v string) string {
+	switch v {
+	case "string", "number":
+		return "a " + v
+	case "array", "object":
+		return "an " + v
+	case "bool":
+		return "true or false"
+	case "number " + strings.TrimPrefix(v, "number "):
+		return "the number " + strings.TrimPrefix(v, "number ")
+	}
+	return v
 }
 
 // Reader streams items from JSONL: the input is never loaded whole. Blank

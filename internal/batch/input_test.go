@@ -59,18 +59,26 @@ func TestReader(t *testing.T) {
 
 func TestLineErrorMessages(t *testing.T) {
 	for line, want := range map[string]string{
-		`{"input":"x","promt":"typo"}`: `unknown field "promt"`,
-		`{"input":3}`:                  `field "input"`,
-		`{`:                            "not valid JSON",
-		`{"input":"x"`:                 "cut short",
-		`{"input":"x"} {}`:             "more than one JSON value",
-		`{"input":[]}`:                 "the array is empty",
-		`{"input":[{"content":"x"}]}`:  "no role",
-		`{"input":[{"role":"user"}]}`:  "content: missing",
+		`{"input":"x","promt":"typo"}`:          `unknown field "promt" (fields: custom_id, input, model`,
+		`{"input":3}`:                           `"input" must be a string or an array of {"role", "content"} messages`,
+		`{"input":"x","max_output_tokens":"5"}`: `"max_output_tokens" must be a whole number, got a string`,
+		`{"input":"x","metadata":{"a":1}}`:      `"metadata" must be an object of string values, got a number`,
+		`42`:                                    `want a JSON object such as {"input": "…"} or a JSON string, got a number`,
+		`["What is 2+2?"]`:                      `want a JSON object such as {"input": "…"} or a JSON string, got an array`,
+		`What is 2+2?`:                          `not JSON: write the prompt as a JSON string`,
+		`""`:                                    `the prompt is empty`,
+		`"a" "b"`:                               "more than one JSON value",
+		`"unterminated`:                         "not valid JSON",
+		`{`:                                     "not valid JSON",
+		`{"input":"x"`:                          "cut short",
+		`{"input":"x"} {}`:                      "more than one JSON value",
+		`{"input":[]}`:                          "the array is empty",
+		`{"input":[{"content":"x"}]}`:           "no role",
+		`{"input":[{"role":"user"}]}`:           "content: missing",
 		`{"input":[{"role":"user","content":"x","name":"n"}]}`: `unknown key "name"`,
 		`{"input":[1]}`:                                               `"input"`,
 		`{"input":"x","temperature":2.5}`:                             `"temperature" 2.5 is outside 0–2`,
-		`{"input":"x","temperature":"hot"}`:                           `field "temperature"`,
+		`{"input":"x","temperature":"hot"}`:                           `"temperature" must be a number, got a string`,
 		`{"input":"x","top_p":-1}`:                                    `"top_p" -1 is outside 0–1`,
 		`{"input":"x","reasoning_effort":"turbo"}`:                    `"reasoning_effort" "turbo"`,
 		`{"input":"x","user":"` + strings.Repeat("u", 257) + `"}`:     "at most 256",
@@ -81,6 +89,17 @@ func TestLineErrorMessages(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "line 7: ") {
 			t.Errorf("%s: error %v, want %q", line, err, want)
 		}
+	}
+}
+
+func TestJSONStringLineIsAPrompt(t *testing.T) {
+	it, err := ParseLine([]byte(`  "What is 4+4?"  `), 3)
+	if err != nil || it.Input != "What is 4+4?" || it.Line != 3 || it.Key() != "line:3" {
+		t.Fatalf("got %+v, %v", it, err)
+	}
+	it, err = ParseLine([]byte(`"tab\tand \"quotes\""`), 1)
+	if err != nil || it.Input != "tab\tand \"quotes\"" {
+		t.Fatalf("escapes: got %+v, %v", it, err)
 	}
 }
 

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/progress"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/batch"
@@ -28,6 +29,7 @@ type batchFlags struct {
 	Concurrency int
 	ItemTimeout time.Duration
 	Strict      bool
+	SkipInvalid bool
 	Out         string
 	Resume      string
 	Sail        sailBatchFlags
@@ -35,51 +37,31 @@ type batchFlags struct {
 
 func (b *batchFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVarP(&b.File, "file", "f", "", "batch: JSONL of {\"input\", \"custom_id\", …} objects, - for stdin")
+	fl.StringVarP(&b.File, "file", "f", "", "batch: one prompt per line, as a JSON string or a {\"input\", \"custom_id\", …} object; - for stdin")
 	fl.IntVar(&b.Concurrency, "concurrency", 8, "batch: creates in flight")
 	fl.DurationVar(&b.ItemTimeout, "item-timeout", 0, "batch: give up on one item after this long")
-	fl.BoolVar(&b.Strict, "strict", false, "batch: stop at the first malformed line")
+	fl.BoolVar(&b.Strict, "strict", false, "batch: refuse a file with any malformed line before creating anything (stdin: stop at the first)")
+	fl.BoolVar(&b.SkipInvalid, "skip-invalid", false, "batch: skip malformed lines without making the exit code non-zero")
 	fl.StringVarP(&b.Out, "out", "o", "", "batch: write results to this file instead of stdout")
 	fl.StringVar(&b.Resume, "resume", "", "batch: skip items that already verified in this results file")
 	b.Sail.register(cmd)
 }
 
-// enabled reports whether the run is a batch: -f, or several prompts.
-func (b *batchFlags) enabled(args []string) bool { return b.File != "" || len(args) > 1 }
+// enabled reports whether the run is a batch: only -f makes one.
+func (b *batchFlags) enabled() bool { return b.File != "" }
 
-// batchInput opens -f (or "-") or turns positional prompts into JSONL.
-func batchInput(f *Factory, b *batchFlags, args []string) (io.ReadCloser, error) {
-	if b.File == "" {
-		var sb strings.Builder
-		enc := json.NewEncoder(&sb)
-		for _, a := range args {
-			p, err := readPrompt(f.IO.In, a)
-			if err != nil {
-				return nil, err
-			}
-			msgs, isMsgs, err := sail.PromptMessages(p)
-			if err != nil {
-				return nil, err
-			}
-			if isMsgs {
-				_ = enc.Encode(map[string]any{"input": msgs})
-				continue
-			}
-			_ = enc.Encode(map[string]string{"input": p})
-		}
-		return io.NopCloser(strings.NewReader(sb.String())), nil
-	}
-	if len(args) > 0 {
-		return nil, exitcode.New(exitcode.Usage, "give prompts either as arguments or with -f, not both")
-	}
+// batchInput opens -f (or "-"); regular reports whether it is a regular
+// file, which can be read twice (validated and counted, then run).
+func batchInput(f *Factory, b *batchFlags) (src io.ReadCloser, regular bool, err error) {
 	if b.File == "-" {
-		return io.NopCloser(f.IO.In), nil
+		return io.NopCloser(f.IO.In), false, nil
 	}
 	fh, err := os.Open(b.File)
 	if err != nil {
-		return nil, exitcode.WithHint(exitcode.Usage, fmt.Errorf("-f: %w", err), "pass a JSONL file of {\"input\": …} objects, or - for stdin")
+		return nil, false, exitcode.WithHint(exitcode.Usage, fmt.Errorf("-f: %w", err), "pass a file with one prompt per line (a JSON string or {\"input\": …}), or - for stdin")
 	}
-	return fh, nil
+	st, err := fh.Stat()
+	return fh, err == nil && st.Mode().IsRegular(), nil
 }
 
 // loadResume reads the keys of items that already verified in a results
@@ -108,9 +90,23 @@ func loadResume(path string) (map[string]bool, error) {
 	return done, sc.Err()
 }
 
-// runBatch carries every item through one inbox.
-func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, client run.API, in *inbox.Inbox, defaults sail.CreateRequest) error {
-	src, err := batchInput(f, &o.Batch, args)
+// sameFile reports whether two paths name one file (or would, once made).
+func sameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
+}
+
+// runBatch carries every item through one inbox. ctx bounds the items in
+// flight; stop ends creating (the first Ctrl-C).
+func runBatch(ctx, stop context.Context, f *Factory, o *RunOptions, client run.API, in *inbox.Inbox, defaults sail.CreateRequest) error {
+	src, regular, err := batchInput(f, &o.Batch)
 	if err != nil {
 		return err
 	}
@@ -124,10 +120,44 @@ func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, cli
 		}
 		skip = func(k string) bool { return done[k] }
 	}
+
+	prog := newBatchProgress(f)
+	total := 0
+	if regular {
+		// A file can be read twice: count it for a true progress bar and,
+		// with --strict, refuse it whole before the first create.
+		plan, err := batch.Scan(src, skip)
+		if err != nil {
+			return err
+		}
+		if o.Batch.Strict && plan.LineErrors > 0 {
+			for _, le := range plan.Errors {
+				prog.log(le.Error())
+			}
+			if more := plan.LineErrors - len(plan.Errors); more > 0 {
+				prog.log(fmt.Sprintf("… and %d more malformed lines", more))
+			}
+			return exitcode.WithHint(exitcode.Usage,
+				fmt.Errorf("%s: %d malformed lines; nothing was created (--strict)", o.Batch.File, plan.LineErrors),
+				"fix the lines above, or drop --strict to skip them")
+		}
+		total = plan.ToRun()
+		if _, err := src.(io.Seeker).Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("-f: %w", err)
+		}
+	}
+
 	out := f.IO.Out
+	appendTo := ""
 	if o.Batch.Out != "" {
 		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-		if o.Batch.Out == o.Batch.Resume {
+		if sameFile(o.Batch.Out, o.Batch.Resume) {
+			// Results of this run are appended to the earlier ones; the file
+			// is compacted to one line per item before and after.
+			appendTo = o.Batch.Out
+			if err := compactResults(appendTo); err != nil {
+				return err
+			}
 			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 		}
 		fh, err := os.OpenFile(o.Batch.Out, flags, 0o600)
@@ -140,16 +170,29 @@ func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, cli
 	w := bufio.NewWriter(out)
 	enc := json.NewEncoder(w)
 
-	prog := newBatchProgress(f)
 	runItems, err := o.Batch.Sail.runner(f, client, prog)
 	if err != nil {
 		return err
 	}
+	// Waiting for items in flight can take up to their deadline: say so.
+	ran, said := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(said)
+		select {
+		case <-stop.Done():
+			if o.Batch.Sail.Enabled {
+				return // its Ctrl-C ends the run at once
+			}
+			prog.log("interrupted: creating no more items; waiting for those in flight (Ctrl-C again to abort them)")
+		case <-ran:
+		}
+	}()
 	sum, err := runItems(ctx, batch.NewReader(src), batch.Options{
 		API: client, Webhook: o.Webhook, Inbox: in, Defaults: defaults, Token: o.Token,
 		Concurrency: o.Batch.Concurrency, ItemTimeout: o.Batch.ItemTimeout,
 		PollInterval: o.PollInterval, NoPoll: o.NoPoll, WebhookGrace: o.WebhookGrace,
-		Strict: o.Batch.Strict, Skip: skip, Now: f.Now,
+		Strict: o.Batch.Strict, SkipInvalid: o.Batch.SkipInvalid, Skip: skip, Now: f.Now,
+		Stop: stop.Done(), Total: total,
 		OnResult: func(r batch.Result) error {
 			if err := enc.Encode(r); err != nil {
 				return err
@@ -163,9 +206,16 @@ func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, cli
 		},
 		OnProgress: prog.update,
 	})
+	close(ran)
+	<-said
 	prog.finish()
 	if ferr := w.Flush(); ferr != nil && err == nil {
 		err = ferr
+	}
+	if appendTo != "" {
+		if cerr := compactResults(appendTo); cerr != nil && err == nil {
+			err = cerr
+		}
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%d items: %d verified", sum.Items, sum.Verified)
 	for code, n := range sum.ByExitCode {
@@ -180,17 +230,95 @@ func runBatch(ctx context.Context, f *Factory, o *RunOptions, args []string, cli
 		fmt.Fprintf(f.IO.ErrOut, ", %d skipped (--resume)", sum.Skipped)
 	}
 	if sum.LineErrors > 0 {
-		fmt.Fprintf(f.IO.ErrOut, ", %d malformed lines", sum.LineErrors)
+		fmt.Fprintf(f.IO.ErrOut, ", %d malformed lines skipped", sum.LineErrors)
 	}
 	fmt.Fprintf(f.IO.ErrOut, " in %s", sum.Elapsed.Round(time.Millisecond))
 	if o.Webhook && sum.MaxMS > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "; create→webhook p50 %dms p95 %dms max %dms", sum.P50MS, sum.P95MS, sum.MaxMS)
 	}
 	fmt.Fprintln(f.IO.ErrOut)
-	if err != nil && ctx.Err() != nil {
-		return exitcode.WithHint(exitcode.Of(ctx.Err()), err, "results so far are written; rerun with --resume to finish")
+	if err != nil && (ctx.Err() != nil || stop.Err() != nil) {
+		return exitcode.WithHint(exitcode.Of(err), err, "results so far are written; rerun with --resume to finish")
 	}
 	return err
+}
+
+// compactResults rewrites a results file to hold one line per item: the
+// last one written for each key, so a resumed run's new result replaces
+// the stale one (e.g. "interrupted") instead of sitting beside it. Lines
+// that are not results (a torn last line) are dropped. The rewrite goes
+// through a temporary file and a rename, so the file is never half written.
+func compactResults(path string) error {
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	defer fh.Close()
+	// Pass one: the line number of each key's last result. Only keys are
+	// kept, so memory does not grow with the results' size.
+	last := map[string]int{}
+	lines := 0
+	err = eachResultLine(fh, func(n int, r *batch.Result, _ []byte) {
+		lines = n
+		if r != nil {
+			last[r.Key()] = n
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	if len(last) == lines {
+		return nil // already one valid line per item
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename: nothing to remove
+	w := bufio.NewWriter(tmp)
+	err = eachResultLine(fh, func(n int, r *batch.Result, line []byte) {
+		if r != nil && last[r.Key()] == n {
+			w.Write(line)
+			w.WriteByte('\n')
+		}
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("-o: rewrite %s: %w", path, err)
+	}
+	return nil
+}
+
+// eachResultLine calls fn for each line of r, with its 1-based number and
+// the result it holds (nil when it holds none).
+func eachResultLine(r io.Reader, fn func(n int, res *batch.Result, line []byte)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		var res batch.Result
+		if json.Unmarshal(sc.Bytes(), &res) != nil || (res.CustomID == "" && res.Line == 0) {
+			fn(n, nil, sc.Bytes())
+			continue
+		}
+		fn(n, &res, sc.Bytes())
+	}
+	return sc.Err()
 }
 
 // batchProgress shows progress on stderr: a bar redrawn in place on a
@@ -206,7 +334,7 @@ type batchProgress struct {
 
 func newBatchProgress(f *Factory) *batchProgress {
 	// The first plain line comes one interval in, not at the first result.
-	p := &batchProgress{f: f, tty: f.IO.StderrTTY, last: f.Now()}
+	p := &batchProgress{f: f, tty: f.IO.CanRedraw(), last: f.Now()}
 	if p.tty {
 		opts := []progress.Option{progress.WithWidth(30), progress.WithoutPercentage()}
 		if f.IO.ColorDisabled {
@@ -233,20 +361,33 @@ func (p *batchProgress) update(pr batch.Progress) {
 	if s := pr.Elapsed.Seconds(); s > 0 {
 		rate = float64(pr.Done) / s
 	}
-	pending := pr.Read - pr.Done - pr.Skipped
+	// The total is known up front for a regular file; for a stream it is
+	// what was read so far, and the bar and ETA say only that much.
+	total := pr.Total
+	if total == 0 {
+		total = pr.Read - pr.Skipped
+	}
+	pending := max(total-pr.Done, 0)
 	line := fmt.Sprintf("%d done (%d failed), %d pending, %.0f/s", pr.Done, pr.Failed, pending, rate)
+	if pr.Total > 0 {
+		line = fmt.Sprintf("%d of %d done (%d failed), %.0f/s", pr.Done, pr.Total, pr.Failed, rate)
+	}
 	if !p.tty {
 		fmt.Fprintf(p.f.IO.ErrOut, "progress: %s\n", line)
 		return
 	}
 	frac := 0.0
-	if pr.Read > pr.Skipped {
-		frac = float64(pr.Done) / float64(pr.Read-pr.Skipped)
+	if total > 0 {
+		frac = min(float64(pr.Done)/float64(total), 1)
 	}
 	if rate > 0 && pending > 0 {
 		line += fmt.Sprintf(", ETA %s", (time.Duration(float64(pending)/rate) * time.Second).Round(time.Second))
 	}
-	fmt.Fprintf(p.f.IO.ErrOut, "\r%s %s\x1b[K", p.bar.ViewAs(frac), line)
+	bar := p.bar.ViewAs(frac)
+	if p.f.IO.ColorDisabled {
+		bar = ansi.Strip(bar) // the bar colours itself whatever it is told
+	}
+	fmt.Fprintf(p.f.IO.ErrOut, "\r%s %s\x1b[K", bar, line)
 	p.lastLine = len(line)
 }
 

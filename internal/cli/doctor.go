@@ -31,9 +31,13 @@ session), proxy variables, the history directory and the terminal. Each line
 is ✓ or ✗ with the fix. Every check has a deadline, so doctor finishes in a
 few seconds even offline.
 
-Exits 0 only when everything sail run --webhook needs over the real API is in
-place (an accepted key, and ngrok or --public-url); otherwise 4.`,
+The tunnel is judged as sail run --webhook would choose it: --public-url when
+given, a local one when the API is on this machine (an emulator), else ngrok.
+
+Exits 0 only when everything sail run --webhook needs against the configured
+API is in place (an accepted key, and a tunnel it can reach); otherwise 4.`,
 		Example: `  sail doctor
+  sail doctor --tunnel ngrok        # check ngrok even for an API on this machine
   sail doctor --json | jq -r '.[] | select(.ok|not) | .fix'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -41,7 +45,7 @@ place (an accepted key, and ngrok or --public-url); otherwise 4.`,
 			if err != nil {
 				return err
 			}
-			applyFlags(cmd, cfg, map[string]string{"api-url": "api_url", "public-url": "public_url", "domain": "ngrok_domain"})
+			applyFlags(cmd, cfg, map[string]string{"api-url": "api_url", "tunnel": "tunnel", "public-url": "public_url", "domain": "ngrok_domain"})
 			tf.resolve(cfg, f.Env)
 			// The ngrok check must give up (and say why) before doctor's own
 			// deadline cuts it off with nothing to show.
@@ -65,6 +69,7 @@ place (an accepted key, and ngrok or --public-url); otherwise 4.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "deadline of each network check")
 	cmd.Flags().String("api-url", "", "Sail API base URL to check")
+	cmd.Flags().String("tunnel", "", "tunnel to check, as sail run --tunnel: auto, local, ngrok or public (default auto)")
 	cmd.Flags().StringVar(&tf.PublicURL, "public-url", "", "your own tunnel URL, instead of ngrok")
 	cmd.Flags().StringVar(&tf.Server, "ngrok-server-addr", "", "ngrok connect address host:port")
 	_ = cmd.Flags().MarkHidden("ngrok-server-addr")
@@ -134,16 +139,23 @@ func doctorProbes(f *Factory, cfg *config.Config, tf *tunnelFlags) []doctor.Prob
 			return doctor.Check{Detail: base + ": " + firstLine(err.Error()), Fix: fix}
 		}},
 		{Name: "webhook tunnel", Required: true, Run: func(ctx context.Context) doctor.Check {
-			if tf.PublicURL != "" {
-				u, err := tunnel.ValidatePublicURL(tf.PublicURL)
-				if err != nil {
-					return doctor.Check{Detail: err.Error(), Fix: "pass an absolute http(s) URL with --public-url"}
-				}
-				return doctor.Check{OK: true, Detail: "your own tunnel at " + u + " (not checked: make sure it forwards to --addr)"}
-			}
-			if tf.Authtoken == "" {
+			// Judge the tunnel sail run would choose for this API, by the
+			// same rule: a loopback API (an emulator) is reached locally.
+			loopback := sail.IsLoopback(apiURL)
+			if tf.PublicURL == "" && tf.Authtoken == "" && !loopback && isAuto(tf.Provider) {
 				return doctor.Check{Detail: "NGROK_AUTHTOKEN not set and no --public-url",
 					Fix: "export NGROK_AUTHTOKEN=… (https://dashboard.ngrok.com/get-started/your-authtoken), or pass --public-url URL of your own tunnel"}
+			}
+			provider, err := tunnel.ChooseForRun(tf.Provider, loopback, tf.Authtoken != "", tf.PublicURL)
+			if err != nil {
+				return doctor.Check{Detail: firstLine(err.Error()), Fix: exitcode.Hint(err)}
+			}
+			switch provider {
+			case tunnel.Local:
+				return doctor.Check{OK: true, Detail: "local: the API is on this machine, so a loopback URL reaches it"}
+			case tunnel.Public:
+				u, _ := tunnel.ValidatePublicURL(tf.PublicURL) // ChooseForRun validated it
+				return doctor.Check{OK: true, Detail: "your own tunnel at " + u + " (not checked: make sure it forwards to --addr)"}
 			}
 			t, err := tunnel.Open(ctx, tf.options(tunnel.Ngrok, quietLogger()))
 			if err != nil {
@@ -207,6 +219,11 @@ func doctorProbes(f *Factory, cfg *config.Config, tf *tunnelFlags) []doctor.Prob
 			return doctor.Check{OK: true, Detail: strings.Join(parts, "; ")}
 		}},
 	}
+}
+
+func isAuto(provider string) bool {
+	p := strings.ToLower(strings.TrimSpace(provider))
+	return p == "" || p == tunnel.Auto
 }
 
 func firstLine(s string) string {

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sailresearch/sail/internal/config"
@@ -17,6 +21,13 @@ type Factory struct {
 	Env        config.Env
 	Now        func() time.Time
 	HTTPClient *http.Client
+	// Interrupts subscribes to SIGINT and SIGTERM, every one of them, the
+	// first included; stop unsubscribes. Batch runs count them: the second
+	// aborts the items in flight. Tests send on a channel of their own.
+	Interrupts func() (c <-chan os.Signal, stop func())
+	// TUIInput is where the interactive view reads keys; nil means the
+	// terminal. Tests drive the view through it.
+	TUIInput io.Reader
 
 	configOnce sync.Once
 	config     *config.Config
@@ -25,7 +36,13 @@ type Factory struct {
 
 // NewFactory returns the dependencies of the running process.
 func NewFactory(io *iostreams.IOStreams, env config.Env) *Factory {
-	return &Factory{IO: io, Env: env, Now: time.Now, HTTPClient: &http.Client{}}
+	return &Factory{IO: io, Env: env, Now: time.Now, HTTPClient: &http.Client{}, Interrupts: processInterrupts}
+}
+
+func processInterrupts() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 2)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	return c, func() { signal.Stop(c) }
 }
 
 // Config loads the configuration once; flags are applied by each command.

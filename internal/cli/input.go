@@ -37,6 +37,11 @@ func readPrompt(stdin io.Reader, arg string) (string, error) {
 	default:
 		data = []byte(arg)
 	}
+	return checkPrompt(data)
+}
+
+// checkPrompt bounds a prompt and refuses an empty one.
+func checkPrompt(data []byte) (string, error) {
 	if len(data) > maxPromptBytes {
 		return "", exitcode.New(exitcode.Usage, "prompt is larger than %d MiB", maxPromptBytes>>20)
 	}
@@ -45,6 +50,21 @@ func readPrompt(stdin io.Reader, arg string) (string, error) {
 		return "", exitcode.WithHint(exitcode.Usage, errors.New("the prompt is empty"), `pass a prompt: sail run --webhook "What is 2+2?"`)
 	}
 	return p, nil
+}
+
+// promptFromArgs makes one prompt of the positional arguments: one is read
+// as readPrompt does; several are words joined with spaces, as echo joins
+// them, so an unquoted sentence is one prompt and never a batch of
+// separately billed ones.
+func promptFromArgs(stdin io.Reader, args []string) (string, error) {
+	if len(args) == 1 {
+		return readPrompt(stdin, args[0])
+	}
+	if a := args[0]; a == "-" || strings.HasPrefix(a, "@") && len(a) > 1 {
+		return "", exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s reads the whole prompt, but %d more arguments follow it", a, len(args)-1),
+			"quote the prompt, or for several prompts put them in a file and pass -f FILE")
+	}
+	return checkPrompt([]byte(strings.Join(args, " ")))
 }
 
 // Metadata limits, as OpenAI (and so Sail) enforce them.

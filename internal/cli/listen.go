@@ -56,10 +56,11 @@ history before it is acknowledged, deduplicated, and optionally forwarded to
 your app. Put the printed URL in metadata.completion_webhook and the token in
 metadata.webhook_token.
 
-The tunnel is ngrok when NGROK_AUTHTOKEN is set, otherwise local (reachable
-only from this machine, which is enough for 'sail emulator'). When stdout is
-not a terminal, or with --json, events are NDJSON; the first is "ready" with
-the URL. Ctrl-C stops it (exit 0).
+The tunnel is your own with --public-url, else ngrok when NGROK_AUTHTOKEN is
+set, otherwise local (reachable only from this machine, which is enough for
+'sail emulator'). When stdout is not a terminal, or with --json, events are
+NDJSON; the first is "ready" with the URL. Ctrl-C stops it (exit 0).
+
 
 On a terminal the interactive view lists the newest --view-rows deliveries
 (default: --history-keep) without their bodies; selecting one loads its payload
@@ -182,7 +183,7 @@ func runListen(ctx context.Context, f *Factory, cfg *config.Config, o *ListenOpt
 
 	// stdout: NDJSON when it is not a terminal (or --json), log lines when it
 	// is and no TUI owns the screen. The TUI, when used, is on stderr.
-	useTUI := f.IO.StderrTTY && !o.JSON && !o.NoTUI
+	useTUI := f.IO.CanRedraw() && !o.JSON && !o.NoTUI // never on TERM=dumb
 	var sinks []event.Sink
 	// early gets errors from before "ready": a script reading NDJSON sees
 	// why listen never started; people read them from Execute on stderr.

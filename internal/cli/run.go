@@ -56,7 +56,6 @@ type RunOptions struct {
 	ExitOnComplete   bool
 	URLFile          string
 
-	Args  []string // batch prompts, when more than one
 	Batch batchFlags
 
 	Tunnel tunnelFlags
@@ -81,7 +80,10 @@ webhook never comes.
 
 PROMPT is the text itself, - to read stdin, or @FILE to read a file. A
 prompt that is a JSON array of {"role", "content"} objects is sent as input
-messages (on messages, a system message becomes "system").
+messages (on messages, a system message becomes "system"). Several words
+are one prompt, joined with spaces as echo does, so
+sail run --webhook What is 2+2 asks one question. Several prompts are a
+batch: put them in a file, one per line, and pass -f FILE (see docs/ci.md).
 
 --completion-window goes into metadata.completion_window, where Sail reads
 it. --temperature, --top-p, --reasoning-effort, --json-schema,
@@ -103,6 +105,12 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
   # Real API through ngrok (SAIL_API_KEY and NGROK_AUTHTOKEN set):
   sail run --webhook "Summarize this document." 
 
+  # Unquoted words are one prompt (one response):
+  sail run --webhook --emulator What is 2+2
+
+  # A batch: one JSON string or {"input": …} object per line
+  sail run --webhook --emulator -f prompts.jsonl -o results.jsonl
+
   # Capture only the answer:
   answer=$(sail run --webhook --emulator --output text "hi")
 
@@ -120,12 +128,14 @@ Exit codes: 0 verified, 3 webhook problem, 4 auth/config, 5 tunnel,
 		Args: usageArgs(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
-			case o.Batch.enabled(args):
-				o.Args = args
+			case o.Batch.enabled() && len(args) > 0:
+				return exitcode.WithHint(exitcode.Usage, errors.New("give the prompt as arguments or the batch with -f, not both"),
+					"put every prompt in the -f file, one JSON string or object per line")
+			case o.Batch.enabled():
 			case len(args) == 0:
 				return usageError(cmd, errors.New("a prompt is required: sail run --webhook \"What is 2+2?\""))
 			default:
-				p, err := readPrompt(f.IO.In, args[0])
+				p, err := promptFromArgs(f.IO.In, args)
 				if err != nil {
 					return err
 				}
@@ -246,9 +256,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 			output = "events"
 		}
 	}
-	isBatch := o.Batch.enabled(o.Args)
+	isBatch := o.Batch.enabled()
 	if o.Batch.Sail.Enabled && !isBatch {
-		return exitcode.WithHint(exitcode.Usage, errors.New("--sail-batch applies to a batch"), "add -f FILE (or give several prompts)")
+		return exitcode.WithHint(exitcode.Usage, errors.New("--sail-batch applies to a batch"), "add -f FILE")
 	}
 	if isBatch && o.Output != "" {
 		return exitcode.New(exitcode.Usage, "--output applies to a single run; a batch writes one result line per item")
@@ -265,6 +275,16 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	sink := run.Ordered(event.Serial(event.Multi(stream, human)))
 	uiCtx := ctx
 
+	// The first Ctrl-C ends ctx. A single run stops there; a batch only
+	// stops creating (runBatch watches stop) while the items in flight, the
+	// inbox and the emulator live on until their deadline or a second Ctrl-C.
+	stop := ctx
+	if isBatch && !o.Batch.Sail.Enabled { // a Sail batch is not carried item by item: Ctrl-C ends it
+		var abort context.CancelFunc
+		ctx, abort = context.WithCancel(context.WithoutCancel(ctx))
+		defer abort()
+		defer onSecondInterrupt(f, abort)()
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
@@ -274,7 +294,11 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if o.Emu.Enabled {
 		// Not bound to ctx: on Ctrl-C the emulator must outlive the run long
 		// enough to answer --cancel-on-interrupt; the defer stops it.
-		eo := o.Emu.options(nil)
+		var onAttempt func(emulator.Attempt)
+		if !isBatch {
+			onAttempt = attemptNotices(sink, o.Emu.RetryBackoff, o.Emu.MaxAttempts)
+		}
+		eo := o.Emu.options(onAttempt)
 		// Finished responses are only read back by the item that made them:
 		// keeping a few times the concurrency keeps a long batch's memory flat.
 		eo.MaxResponses = max(1024, 4*o.Batch.Concurrency)
@@ -345,26 +369,41 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if isBatch {
 		defaults := opts.Request
 		defaults.Input, defaults.Messages = "", nil
-		return runBatch(ctx, f, o, o.Args, client, opts.Inbox, defaults)
+		return runBatch(ctx, stop, f, o, client, opts.Inbox, defaults)
 	}
 
 	var prog *ui.Program
+	var after *scrollback
+	plain := false
 	switch {
 	case !f.IO.StderrTTY || o.JSON:
-	case o.NoTUI:
+	case o.NoTUI || !f.IO.CanRedraw():
+		// A terminal without cursor addressing (TERM=dumb) would be left
+		// in an alternate screen it cannot draw: it gets lines instead.
+		plain = true
 		human.set(render.NewPlain(f.IO.ErrOut, render.StyleRun, !f.IO.ColorDisabled, f.Now))
 	default:
 		// The TUI outlives the run (it stays until q), so it gets the
 		// process context, not the --timeout one.
-		prog = ui.Start(uiCtx, ui.Options{
+		uo := ui.Options{
 			Mode: ui.ModeRun, Output: f.IO.ErrOut, Replay: o.Fwd.replayFunc(f),
 			ExitOnComplete: o.ExitOnComplete, NoColor: f.IO.ColorDisabled, Now: f.Now,
 			MaxRows: max(o.Store.Keep, 1), Load: viewLoader(viewStore),
-		})
-		human.set(prog)
+		}
+		if f.TUIInput != nil {
+			uo.Input = f.TUIInput
+		}
+		prog = ui.Start(uiCtx, uo)
+		after = newScrollback(f.Now)
+		human.set(event.Multi(after, prog))
 	}
 
 	res, err := runWithTUI(ctx, prog, opts)
+	if after != nil {
+		// The view is gone with the alternate screen: leave what happened
+		// in the scrollback, as plain lines.
+		after.print(f.IO.ErrOut, !f.IO.ColorDisabled, exitcode.Of(err))
+	}
 	if res != nil {
 		switch output {
 		case "text":
@@ -376,9 +415,9 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	if ndjson != nil && ndjson.Err() != nil && err == nil {
 		err = ndjson.Err()
 	}
-	if err != nil && o.NoTUI && f.IO.StderrTTY && !o.JSON {
-		// The plain lines already showed the error event; after the TUI
-		// the screen is gone, so main prints it once more.
+	if err != nil && (plain || after != nil) {
+		// The plain lines (during the run, or left after the view) already
+		// showed the error and its hint.
 		return exitcode.Silent{Err: err}
 	}
 	return err

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"runtime"
 
 	"golang.org/x/term"
 )
@@ -23,6 +24,11 @@ type IOStreams struct {
 
 	// ColorDisabled is true under NO_COLOR, TERM=dumb or when forced off.
 	ColorDisabled bool
+
+	// NoCursor is true when the terminal cannot move its cursor (TERM=dumb,
+	// unknown or unset): a full-screen view or a bar redrawn in place would
+	// hang or garble it, so such a terminal gets plain lines.
+	NoCursor bool
 
 	// Size returns the terminal size of stderr, or ok=false.
 	Size func() (width, height int, ok bool)
@@ -44,7 +50,20 @@ func System(getenv func(string) string) *IOStreams {
 		},
 	}
 	s.ColorDisabled = NoColor(getenv)
+	s.NoCursor = NoCursor(getenv, runtime.GOOS)
 	return s
+}
+
+// NoCursor reports whether TERM names a terminal without cursor
+// addressing. Windows consoles set no TERM and do support it.
+func NoCursor(getenv func(string) string, goos string) bool {
+	switch getenv("TERM") {
+	case "dumb", "unknown":
+		return true
+	case "":
+		return goos != "windows"
+	}
+	return false
 }
 
 // NoColor reports whether the environment asks for no colour: NO_COLOR set to
@@ -66,3 +85,7 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 
 // Interactive reports whether a person is watching stderr and can type.
 func (s *IOStreams) Interactive() bool { return s.StderrTTY }
+
+// CanRedraw reports whether stderr is a terminal that can take a
+// full-screen view or a line redrawn in place.
+func (s *IOStreams) CanRedraw() bool { return s.StderrTTY && !s.NoCursor }

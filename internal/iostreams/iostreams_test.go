@@ -34,3 +34,38 @@ func TestTestStreams(t *testing.T) {
 		t.Fatal("streams not wired to buffers")
 	}
 }
+
+func TestNoCursor(t *testing.T) {
+	cases := []struct {
+		term, goos string
+		want       bool
+	}{
+		{"dumb", "linux", true},
+		{"unknown", "darwin", true},
+		{"", "linux", true},
+		{"", "windows", false},
+		{"xterm-256color", "linux", false},
+		{"tmux-256color", "linux", false},
+		{"screen", "freebsd", false},
+	}
+	for _, c := range cases {
+		got := NoCursor(func(k string) string {
+			if k == "TERM" {
+				return c.term
+			}
+			return ""
+		}, c.goos)
+		if got != c.want {
+			t.Errorf("NoCursor(TERM=%q, %s) = %v, want %v", c.term, c.goos, got, c.want)
+		}
+	}
+	s, _, _, _ := Test()
+	s.StderrTTY = true
+	if !s.CanRedraw() {
+		t.Error("a terminal with cursor addressing cannot redraw")
+	}
+	s.NoCursor = true
+	if s.CanRedraw() {
+		t.Error("TERM=dumb must not get a redrawn view")
+	}
+}

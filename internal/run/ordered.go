@@ -9,7 +9,8 @@ import (
 // Ordered wraps the sink shared by the receiver and the run so the stream
 // always reads ready → created → delivery: on loopback the webhook can reach
 // the receiver before the create call's own answer reaches us. Delivery and
-// forwarding events are held until Created (or an Error) has gone through.
+// forwarding events, and notices (a sender reporting a failed attempt), are
+// held until Created (or an Error) has gone through.
 func Ordered(next event.Sink) event.Sink {
 	return &ordered{next: next}
 }
@@ -26,7 +27,7 @@ func (o *ordered) Emit(e event.Event) {
 	defer o.mu.Unlock()
 	if !o.released {
 		switch e.(type) {
-		case event.Delivery, event.Forwarded:
+		case event.Delivery, event.Forwarded, event.Notice:
 			o.held = append(o.held, e)
 			return
 		case event.Created, event.Error:

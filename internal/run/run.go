@@ -362,7 +362,11 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 		r.emit(event.Status{ID: r.id, Status: wireStatus(d.Body, info.Status)})
 	}
 	var diffs []string
+	var values []event.Difference
 	matches := true
+	// truth is what the run reports when the webhook disagrees: GET's
+	// answer (or the direct one), never the unverified delivery.
+	truth := created
 	if ep == sail.Responses {
 		got, err := r.o.API.Get(ctx, r.id)
 		if err != nil {
@@ -371,24 +375,37 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 			}
 			return nil, fmt.Errorf("fetch %s to compare with the webhook: %w", r.id, err)
 		}
-		matches, diffs, err = payload.Compare(d.Body, got.Raw)
+		truth = got
+		cmp, err := payload.Diff(d.Body, got.Raw, "")
 		if err != nil {
 			return nil, exitcode.New(exitcode.Verify, "compare webhook payload with GET: %v", err)
 		}
+		matches, diffs, values = cmp.Equal, cmp.Paths, cmp.Diffs
 	} else if info.OutputText != created.OutputText {
 		matches, diffs = false, []string{"output_text"}
+		w, _ := json.Marshal(info.OutputText)
+		g, _ := json.Marshal(created.OutputText)
+		values = []event.Difference{{Path: "output_text", Webhook: string(w), Get: string(g)}}
 	}
-	r.emit(event.Verified{ID: r.id, Matches: matches, Differences: diffs})
+	r.emit(event.Verified{ID: r.id, Matches: matches, Differences: diffs, Diffs: values})
 
 	ms := d.ReceivedAt.Sub(r.createdAt).Milliseconds()
 	if ms < 0 {
 		ms = 0
 	}
 	res := &Result{ID: r.id, Status: info.Status, OutputText: info.OutputText, Payload: d.Body}
+	usage, source := info.Usage, "webhook"
+	if !matches {
+		res = &Result{ID: r.id, Status: truth.Status, OutputText: truth.OutputText, Payload: payload.Redact(truth.Raw, "")}
+		usage, source = truth.Usage, "poll"
+		if ep != sail.Responses {
+			source = "direct"
+		}
+	}
 	r.emit(event.Completed{
-		ID: r.id, Status: info.Status, OutputText: info.OutputText, Usage: info.Usage,
+		ID: r.id, Status: res.Status, OutputText: res.OutputText, Usage: usage,
 		WebhookDelivered: true, CreateToWebhookMS: &ms, WebhookMatchesGet: &matches,
-		Differences: diffs, Source: "webhook", Payload: d.Body,
+		Differences: diffs, Source: source, Payload: res.Payload,
 	})
 	r.settle(ctx)
 	if !matches {
@@ -398,7 +415,7 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 		}
 		return res, exitcode.New(exitcode.Verify, "webhook payload differs from %s", against)
 	}
-	return res, statusError(r.id, info.Status)
+	return res, statusError(r.id, res.Status)
 }
 
 // rejected reports a delivery whose token check failed, with the result

@@ -16,6 +16,7 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/inbox"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/status"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 )
@@ -377,6 +378,44 @@ func TestOrderedHoldsDeliveriesUntilCreated(t *testing.T) {
 	s.Emit(event.Delivery{Attempt: 2})
 	if got := kinds(&rec); got != "ready created delivery forwarded delivery" {
 		t.Fatalf("after created: %s", got)
+	}
+}
+
+// tamperedGet answers GET with a different text than the webhook carried.
+type tamperedGet struct {
+	API
+}
+
+func (a tamperedGet) Get(ctx context.Context, id string) (*sail.Response, error) {
+	r, err := a.API.Get(ctx, id)
+	if err != nil || !status.IsTerminal(r.Status) {
+		return r, err
+	}
+	cp := *r
+	cp.Raw = []byte(strings.Replace(string(r.Raw), `"text":"4"`, `"text":"5"`, 1))
+	cp.OutputText = "5"
+	return &cp, nil
+}
+
+func TestRunPayloadDiffersFromGetReportsGet(t *testing.T) {
+	h := newHarness(t, emulator.Options{})
+	o := h.options(sail.Responses)
+	o.API = tamperedGet{h.client}
+	res, err := Run(ctxT(t), o)
+	if exitcode.Of(err) != exitcode.Verify {
+		t.Fatalf("exit %d (%v), want 3", exitcode.Of(err), err)
+	}
+	if res == nil || res.OutputText != "5" || strings.Contains(string(res.Payload), `"text":"4"`) {
+		t.Fatalf("the result must be GET's answer, not the webhook's: %+v", res)
+	}
+	c, _ := find[event.Completed](h.events)
+	if c.OutputText != "5" || c.Source != "poll" || c.WebhookMatchesGet == nil || *c.WebhookMatchesGet {
+		t.Fatalf("completed %+v", c)
+	}
+	v, _ := find[event.Verified](h.events)
+	want := event.Difference{Path: "output[0].content[0].text", Webhook: `"4"`, Get: `"5"`}
+	if v.Matches || len(v.Diffs) != 1 || v.Diffs[0] != want {
+		t.Fatalf("verified %+v, want diffs [%+v]", v, want)
 	}
 }
 

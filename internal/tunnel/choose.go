@@ -6,20 +6,21 @@ import (
 )
 
 // ChooseForListen resolves --tunnel for `sail listen`, which is useful even
-// without a public URL (the emulator, curl). auto picks ngrok when an
-// authtoken is set, else public when --public-url is given, else local; note
+// without a public URL (the emulator, curl). auto picks public when
+// --public-url is given, else ngrok when an authtoken is set, else local; note
 // explains an auto choice in one line ("" for an explicit one).
 func ChooseForListen(provider string, hasAuthtoken bool, publicURL string) (resolved, note string, err error) {
 	switch normalize(provider) {
 	case Auto:
 		switch {
-		case hasAuthtoken:
-			return Ngrok, "using ngrok because NGROK_AUTHTOKEN is set", nil
 		case publicURL != "":
+			// A URL the user named is what they meant, whatever else is set.
 			if _, err := ValidatePublicURL(publicURL); err != nil {
 				return "", "", err
 			}
 			return Public, "using --public-url", nil
+		case hasAuthtoken:
+			return Ngrok, "using ngrok because NGROK_AUTHTOKEN is set", nil
 		default:
 			return Local, "listening on this machine only: set NGROK_AUTHTOKEN or pass --public-url to receive webhooks from Sail", nil
 		}
@@ -41,24 +42,26 @@ func ChooseForListen(provider string, hasAuthtoken bool, publicURL string) (reso
 }
 
 // ChooseForRun resolves --tunnel for `sail run --webhook`, where the API
-// itself must reach the URL. auto picks local for a loopback API (the
-// emulator), else ngrok when an authtoken is set, else public when
-// --public-url is given; otherwise it is a configuration error saying what
+// itself must reach the URL. auto picks public when --public-url is given,
+// else local for a loopback API (the emulator), else ngrok when an
+// authtoken is set; otherwise it is a configuration error saying what
 // to set. An explicit local tunnel with a remote API is refused: Sail cannot
 // reach this machine's loopback address.
 func ChooseForRun(provider string, apiIsLoopback, hasAuthtoken bool, publicURL string) (string, error) {
 	switch normalize(provider) {
 	case Auto:
 		switch {
-		case apiIsLoopback:
-			return Local, nil
-		case hasAuthtoken:
-			return Ngrok, nil
 		case publicURL != "":
+			// A URL the user named is what they meant, even with a loopback
+			// API or an ngrok authtoken at hand.
 			if _, err := ValidatePublicURL(publicURL); err != nil {
 				return "", err
 			}
 			return Public, nil
+		case apiIsLoopback:
+			return Local, nil
+		case hasAuthtoken:
+			return Ngrok, nil
 		default:
 			return "", &Error{
 				Kind: KindConfig,

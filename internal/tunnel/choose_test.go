@@ -17,7 +17,7 @@ func TestChooseForListen(t *testing.T) {
 		exit      int // non-zero: want an error with this exit code
 	}{
 		{"auto", true, "", Ngrok, "NGROK_AUTHTOKEN", 0},
-		{"", true, "https://x.example", Ngrok, "NGROK_AUTHTOKEN", 0},
+		{"", true, "https://x.example", Public, "--public-url", 0},
 		{"auto", false, "https://x.example", Public, "--public-url", 0},
 		{"auto", false, "", Local, "this machine only", 0},
 		{" AUTO ", false, "", Local, "this machine only", 0},
@@ -65,8 +65,11 @@ func TestChooseForRun(t *testing.T) {
 		exit      int
 		msgHas    string
 	}{
-		{"auto", true, true, "https://x.example", Local, 0, ""},
-		{"auto", false, true, "https://x.example", Ngrok, 0, ""},
+		{"auto", true, true, "https://x.example", Public, 0, ""},
+		{"auto", true, false, "", Local, 0, ""},
+		{"auto", true, true, "", Local, 0, ""},
+		{"auto", false, true, "https://x.example", Public, 0, ""},
+		{"auto", false, true, "", Ngrok, 0, ""},
 		{"auto", false, false, "https://x.example", Public, 0, ""},
 		{"auto", false, false, "", "", exitcode.Config, want},
 		{"", false, false, "", "", exitcode.Config, want},
