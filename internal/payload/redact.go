@@ -299,6 +299,15 @@ func redactInvalid(b []byte, token string) []edit {
 	}
 	if len(token) >= MinTokenLen {
 		edits = maskString(edits, b, 0, []string{token}) // the whole body, as if one string
+		// And raw: in a body that is not JSON, "\\" need not be an escape.
+		for off := 0; ; {
+			k := bytes.Index(b[off:], []byte(token))
+			if k < 0 {
+				break
+			}
+			edits = append(edits, edit{off + k, off + k + len(token), Mask})
+			off += k + len(token)
+		}
 	}
 	return mergeEdits(edits)
 }
