@@ -74,6 +74,11 @@ type Options struct {
 	// record id, newest first, without bodies: moving past the oldest row
 	// in listen mode pages through the history with it. nil: no paging.
 	Older func(beforeRecordID string, n int) ([]event.Delivery, error)
+	// NewToken is the token sail made for this listener (--token auto).
+	// It is printed on stderr before the view starts, where the view then
+	// hides it, so the listener's Try-it lines show it too. Never set it to
+	// a token the user supplied.
+	NewToken string
 }
 
 // EventMsg carries one event into the model; [Program.Emit] sends these.

@@ -781,3 +781,36 @@ func TestResultWithoutWebhookIsNotGreen(t *testing.T) {
 		t.Fatalf("result row = %q, want ● completed … no webhook", row)
 	}
 }
+
+func TestListenShowsWhatToPasteUntilTheFirstDelivery(t *testing.T) {
+	hs := newHarness(t, Options{Mode: ModeListen, NoColor: true}, 160, 30)
+	r := readyEv()
+	r.TokenMode, r.Warning = "none", "No token: anyone who has this URL can post to it."
+	r.Try = []string{"sail responses create --background --webhook-url https://3f2a.ngrok-free.app/h/7fK2 \"What is 2+2?\"", "sail trigger --to https://3f2a.ngrok-free.app/h/7fK2"}
+	hs.send(r)
+	v := view(hs.final(t, true))
+	for _, want := range []string{"! No token: anyone who has this URL can post to it.", "Try it:", "sail trigger --to https://3f2a.ngrok-free.app/h/7fK2", "sail responses create --background"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("listen view lacks %q:\n%s", want, v)
+		}
+	}
+
+	if strings.Contains(v, "token made by") {
+		t.Errorf("a view without --token auto shows a token line:\n%s", v)
+	}
+
+	// --token auto: the token was printed before the view covered it, so
+	// the view shows it beside the lines that need it.
+	hs = newHarness(t, Options{Mode: ModeListen, NoColor: true, NewToken: "Nthct3obYQV110tRUo3SvBx1Q5IT"}, 160, 30)
+	r.TokenMode, r.Warning = "auto", ""
+	hs.send(r)
+	if v := view(hs.final(t, true)); !strings.Contains(v, "token made by --token auto: Nthct3obYQV110tRUo3SvBx1Q5IT") {
+		t.Errorf("listen view with --token auto lacks its token:\n%s", v)
+	}
+
+	hs = newHarness(t, Options{Mode: ModeListen, NoColor: true}, 160, 30)
+	hs.send(r, deliveryEv("resp_aaa", 1, event.VerdictOK, 200, t0, "a"))
+	if v := view(hs.final(t, true)); strings.Contains(v, "Try it:") {
+		t.Errorf("the paste lines stay after a delivery:\n%s", v)
+	}
+}

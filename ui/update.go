@@ -97,6 +97,7 @@ func (m *Model) handleEvent(e event.Event) tea.Cmd {
 	}
 	switch e := e.(type) {
 	case event.Ready:
+		m.rev++ // a listener's empty Output tab shows its paste lines
 		m.ready = &e
 	case event.Created:
 		m.rev++

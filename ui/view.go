@@ -736,7 +736,7 @@ func (m *Model) detailLines(w int) (lines []string, cur int) {
 		}
 		return lines, -1
 	case m.opts.Mode == ModeListen:
-		return []string{st.dim.Render("no delivery yet")}, -1
+		return m.listenTryLines(w), -1
 	}
 	return []string{st.dim.Render("waiting for the webhook…")}, -1
 }
@@ -885,4 +885,29 @@ func (m *Model) diffLines(w int) []string {
 // wrapText wraps (possibly styled) text at w cells, on words when it can.
 func wrapText(s string, w int) []string {
 	return strings.Split(ansi.Wrap(s, w, ""), "\n")
+}
+
+// listenTryLines fill a listener's Output tab until the first delivery:
+// the warning about a listener without a token, and the commands that
+// post to it (they never hold the token itself).
+func (m *Model) listenTryLines(w int) []string {
+	st := m.styles
+	lines := []string{st.dim.Render("no delivery yet")}
+	r := m.ready
+	if r == nil {
+		return lines
+	}
+	if r.Warning != "" {
+		lines = append(append(lines, ""), wrapText(st.warn.Render("! "+oneLine(r.Warning)), w)...)
+	}
+	if len(r.Try) > 0 {
+		lines = append(lines, "", st.label.Render("Try it:"))
+		if t := m.opts.NewToken; t != "" {
+			lines = append(lines, wrapText("  token made by --token auto: "+oneLine(t), w)...)
+		}
+		for _, c := range r.Try {
+			lines = append(lines, wrapText("  "+oneLine(c), w)...)
+		}
+	}
+	return lines
 }

@@ -70,6 +70,8 @@ func TestScripts(t *testing.T) {
 			"genjsonl": cmdGenJSONL,
 			"sameids":  cmdSameIDs,
 			"setmatch": cmdSetMatch,
+			// A stand-in for the user's app (trigger, forwarding, replay).
+			"app": cmdApp,
 		},
 	})
 }
@@ -480,4 +482,59 @@ func cmdNoLeak(ts *testscript.TestScript, neg bool, args []string) {
 	if files == 0 {
 		ts.Fatalf("noleak: %s holds no files to search", args[0])
 	}
+}
+
+// app URLFILE [-status N] [-log FILE]: serve a loopback app until the script
+// ends and write its URL (path /hook) to URLFILE. Every request gets status
+// N (default 200), the header X-App: recorded and the body "app says hi";
+// -log appends one JSON object per request: {"n","method","headers","body"}
+// (headers flattened to one value each).
+func cmdApp(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || neg {
+		ts.Fatalf("usage: app URLFILE [-status N] [-log FILE]")
+	}
+	status := http.StatusOK
+	var logFile string
+	for rest := args[1:]; len(rest) > 0; rest = rest[2:] {
+		if len(rest) < 2 {
+			ts.Fatalf("app: %s needs a value", rest[0])
+		}
+		switch rest[0] {
+		case "-status":
+			var err error
+			status, err = strconv.Atoi(rest[1])
+			ts.Check(err)
+		case "-log":
+			logFile = ts.MkAbs(rest[1])
+		default:
+			ts.Fatalf("app: unknown option %s", rest[0])
+		}
+	}
+	var mu sync.Mutex
+	n := 0
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		mu.Lock()
+		n++
+		hdr := map[string]string{}
+		for k, v := range r.Header {
+			hdr[k] = strings.Join(v, ", ")
+		}
+		line, _ := json.Marshal(map[string]any{"n": n, "method": r.Method, "headers": hdr, "body": string(body)})
+		if logFile != "" {
+			if f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+				f.Write(append(line, '\n'))
+				f.Close()
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("X-App", "recorded")
+		w.WriteHeader(status)
+		io.WriteString(w, "app says hi")
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte("http://"+ln.Addr().String()+"/hook\n"), 0o600))
 }

@@ -3,9 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/config"
 )
 
 // NewCmdConfig groups configuration commands.
@@ -52,7 +56,7 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 				}
 				out := map[string]entry{}
 				for _, v := range cfg.All() {
-					out[v.Key.Name] = entry{Value: v.Display(), Source: string(v.Source), Env: v.Key.Env}
+					out[v.Key.Name] = entry{Value: effectiveValue(f, v), Source: string(v.Source), Env: v.Key.Env}
 				}
 				b, _ := json.Marshal(out)
 				_, err := fmt.Fprintln(f.IO.Out, string(b))
@@ -60,15 +64,21 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE\tENV")
+			shortened := false
 			for _, v := range cfg.All() {
-				val := v.Display()
+				val := effectiveValue(f, v)
 				if val == "" {
 					val = "(unset)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Key.Name, val, v.Source, v.Key.Env)
+				short := elideMiddle(tildeHome(f, val), maxConfigValue)
+				shortened = shortened || short != val
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Key.Name, short, v.Source, v.Key.Env)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if shortened {
+				fmt.Fprintln(f.IO.ErrOut, "long values are shortened with …; sail config show --json has them in full")
 			}
 			if cfg.Path != "" {
 				fmt.Fprintf(f.IO.ErrOut, "config file: %s\n", cfg.Path)
@@ -78,4 +88,42 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// maxConfigValue keeps `sail config show` within 100 columns: the other
+// columns take at most 45 (key 15, source 7, env 17, and the gaps).
+const maxConfigValue = 52
+
+// effectiveValue is the value sail uses: a secret masked, and an unset
+// history_dir shown as the directory it defaults to.
+func effectiveValue(f *Factory, v config.Value) string {
+	if v.Key.Name == "history_dir" && v.Value == "" {
+		var h historyFlags
+		return h.dir(f)
+	}
+	return v.Display()
+}
+
+// elideMiddle shortens s to n runes by replacing its middle with "…":
+// both ends of a path or a list say more than its middle.
+func elideMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// tildeHome writes a path under $HOME as ~/…, as people type it.
+func tildeHome(f *Factory, p string) string {
+	home := f.Env("HOME")
+	if home == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	if rel, err := filepath.Rel(home, p); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		return "~" + string(filepath.Separator) + rel
+	}
+	return p
 }

@@ -164,7 +164,7 @@ func (w *forwardFlags) replayFunc(f *Factory) func(context.Context, event.Delive
 		return nil
 	}
 	return func(ctx context.Context, d event.Delivery) event.Forwarded {
-		r := fw.Forward(ctx, d.Body, "application/json")
+		r := fw.ForwardDelivery(ctx, d.Body, webhook.Meta{ContentType: d.Headers["Content-Type"], UserAgent: d.Headers["User-Agent"], DeliveryID: d.RecordID, Attempt: d.Attempt})
 		r.RecordID, r.ResponseID = d.RecordID, d.ResponseID
 		return r
 	}

@@ -22,10 +22,17 @@ func NewCmdHistory(f *Factory) *cobra.Command {
 	var h historyFlags
 	var n int
 	var asJSON bool
+	var q historyQuery
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List received webhook deliveries, newest first",
 		Long: `List the deliveries that sail listen and sail run received, newest first.
+
+Filters narrow the list before --limit applies: --response ID (one
+response's deliveries, retries and duplicates included), --verdict (ok,
+mismatch, missing or none), --since (a duration such as 1h, or a time such as
+2026-03-01 or 2026-03-01T15:04:05Z). --limit (-n) must be at least 1; --all
+lists everything.
 
 KIND is accepted (verified and answered by sail: the last 1000 are kept)
 or rejected (wrong or missing token, not JSON, too large, or refused while
@@ -37,16 +44,21 @@ Authorization headers and metadata.webhook_token values are redacted before
 anything is written.`,
 		Example: `  sail history
   sail history -n 5 --json | jq -r .response_id
+  sail history --verdict mismatch --since 1h
+  sail history --response resp_01J... --all
   sail history show --last
   sail history show d_01J... --raw | jq .output
   sail history show d_01J... --json | jq .headers`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := q.parse(cmd, f.Now(), n); err != nil {
+				return err
+			}
 			st, err := openHistoryForRead(f, cmd, &h)
 			if err != nil {
 				return err
 			}
-			list, err := st.List(n)
+			list, err := q.list(st)
 			if err != nil {
 				return fmt.Errorf("read history: %w", err)
 			}
@@ -59,6 +71,10 @@ anything is written.`,
 					}
 				}
 				return writeData(f, buf.Bytes())
+			}
+			if len(list) == 0 && q.filtered() {
+				fmt.Fprintf(f.IO.ErrOut, "No deliveries in %s match these filters.\n", h.dir(f))
+				return nil
 			}
 			if len(list) == 0 {
 				fmt.Fprintf(f.IO.ErrOut, "No deliveries yet in %s.\nStart one with: sail run --webhook --emulator \"hi\"\n", h.dir(f))
@@ -77,8 +93,9 @@ anything is written.`,
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list")
+	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many to list, newest first (at least 1)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
+	q.register(cmd, f)
 	h.registerDir(cmd)
 	cmd.AddCommand(newCmdHistoryShow(f))
 	return cmd
@@ -91,7 +108,8 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 		Use:   "show [ID | --last]",
 		Short: "Show one delivery: metadata, headers and payload",
 		Example: `  sail history show --last
-  sail history show d_01J... --raw > payload.json`,
+  sail history show d_01J... --raw > payload.json
+  sail history show --last --json | jq .headers`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
 		ValidArgsFunction: completeHistoryIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -102,6 +120,9 @@ func newCmdHistoryShow(f *Factory) *cobra.Command {
 			rec, err := pickRecord(st, args, last)
 			if err != nil {
 				return err
+			}
+			if raw && asJSON {
+				return usageError(cmd, errors.New("--raw and --json are mutually exclusive"))
 			}
 			if raw {
 				return writeData(f, append(rec.Body, '\n'))

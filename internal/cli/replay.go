@@ -22,6 +22,8 @@ type ReplayOptions struct {
 	Token   string
 	Timeout time.Duration
 	Store   historyFlags
+	Edit    bool     // open $EDITOR on the body before sending
+	Set     []string // PATH=VALUE edits, applied after --edit
 }
 
 // NewCmdReplay builds `sail replay`.
@@ -40,9 +42,23 @@ the Authorization header your app expects.
 
 --last takes the newest accepted delivery, never one sail rejected (wrong or
 missing token, not JSON, too large). A rejected delivery is replayed only when
-named by its ID, with a warning: it came from a sender that was not verified.`,
+named by its ID, with a warning: it came from a sender that was not verified.
+
+The request also carries the original User-Agent, X-Sail-Delivery-Id (the
+delivery's history id) and X-Sail-Attempt (its attempt number).
+
+To change the payload first: --edit opens $VISUAL or $EDITOR (default vi)
+on it, --set PATH=VALUE sets one field for scripts (PATH is dot-separated
+keys and array indexes; VALUE is taken as JSON when it is valid JSON,
+otherwise as a string). The history keeps the delivery as received.`,
 		Example: `  sail replay --last --to http://localhost:3000/webhooks/sail
-  sail replay d_01J... --to http://localhost:3000/webhooks/sail --token "$WEBHOOK_TOKEN"`,
+  sail replay d_01J... --to http://localhost:3000/webhooks/sail --token "$WEBHOOK_TOKEN"
+
+  # The same delivery as if the response had failed:
+  sail replay --last --to http://localhost:3000/webhooks/sail --set status=failed --set output=[]
+
+  # Edit the payload in your editor, then send it:
+  EDITOR=nano sail replay --last --to http://localhost:3000/webhooks/sail --edit`,
 		Args:              usageArgs(cobra.MaximumNArgs(1)),
 		ValidArgsFunction: completeHistoryIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,6 +88,11 @@ named by its ID, with a warning: it came from a sender that was not verified.`,
 			if rec.Truncated {
 				fmt.Fprintf(f.IO.ErrOut, "warning: only the first %d of %d bytes of %s were kept; replaying those\n", len(rec.Body), rec.Bytes, rec.ID)
 			}
+			// Before the --timeout starts: the editor takes the user's time.
+			body, err := editBody(cmd.Context(), f, rec.Body, o.Edit, o.Set)
+			if err != nil {
+				return err
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
 			defer cancel()
 			fw := &webhook.Forwarder{URL: o.To, Token: o.Token, Client: noRedirectClient(f.HTTPClient), Timeout: o.Timeout}
@@ -79,7 +100,7 @@ named by its ID, with a warning: it came from a sender that was not verified.`,
 			if ct == "" {
 				ct = "application/json"
 			}
-			res := fw.Forward(ctx, rec.Body, ct)
+			res := fw.ForwardDelivery(ctx, body, webhook.Meta{ContentType: ct, UserAgent: rec.Headers["User-Agent"], DeliveryID: rec.ID, Attempt: rec.Attempt})
 			if res.Error != "" {
 				return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s: %s", rec.ID, res.Error), "start your app, or fix the URL given to --to")
 			}
@@ -98,6 +119,8 @@ named by its ID, with a warning: it came from a sender that was not verified.`,
 	cmd.Flags().StringVar(&o.To, "to", "", "URL to POST the delivery to")
 	cmd.Flags().StringVar(&o.Token, "token", "", "bearer token to send")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 30*time.Second, "give up after this long")
+	cmd.Flags().BoolVar(&o.Edit, "edit", false, "edit the payload in $VISUAL or $EDITOR before sending")
+	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "set a field before sending: `PATH=VALUE` (repeatable; VALUE is JSON or a string)")
 	o.Store.registerDir(cmd)
 	return cmd
 }

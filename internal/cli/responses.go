@@ -49,7 +49,9 @@ func printJSON(f *Factory, raw []byte) error {
 		buf, err = json.Marshal(json.RawMessage(raw))
 	}
 	if err != nil {
-		buf = raw
+		// Not JSON after all: print it as a JSON string, so the output is
+		// still JSON and no raw control byte (NUL, ESC) reaches it.
+		buf, _ = json.Marshal(string(raw))
 	}
 	_, err = f.IO.Out.Write(append(buf, '\n'))
 	return err
@@ -241,42 +243,6 @@ func newCmdResponsesCancel(f *Factory) *cobra.Command {
 			return printJSON(f, resp.Raw)
 		},
 	}
-	api.register(cmd)
-	return cmd
-}
-
-// NewCmdModels builds `sail models`.
-func NewCmdModels(f *Factory, _ func() error) *cobra.Command {
-	var api apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "models",
-		Short:   "List the models the API offers",
-		Example: "  sail models\n  sail models --json | jq -r '.[].id'",
-		Args:    usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
-			}
-			models, err := c.Models(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				b, err := json.Marshal(models)
-				if err != nil {
-					return err
-				}
-				return printJSON(f, b)
-			}
-			for _, m := range models {
-				fmt.Fprintln(f.IO.Out, m.ID)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	api.register(cmd)
 	return cmd
 }

@@ -50,6 +50,7 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 		NewCmdListen(f, nil),
 		NewCmdHistory(f),
 		NewCmdReplay(f, nil),
+		NewCmdTrigger(f, nil),
 		NewCmdEmulator(f, nil),
 	} {
 		c.GroupID = "webhooks"

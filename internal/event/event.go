@@ -50,6 +50,13 @@ type Ready struct {
 	Note       string `json:"note,omitempty"`       // e.g. "reachable only from this machine"
 	Endpoint   string `json:"endpoint,omitempty"`
 	Model      string `json:"model,omitempty"`
+	// Try (listen) holds shell commands to paste that post to this
+	// endpoint: a create whose webhook comes here, and a test webhook. A
+	// token is always named by a shell variable, never written out.
+	Try []string `json:"try,omitempty"`
+	// Warning is a plain statement of a risk, e.g. that without a token
+	// anyone who has the URL can post to it.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Created is sent when the create call returned.

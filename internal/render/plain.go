@@ -165,6 +165,7 @@ func (p *Plain) emitListen(e event.Event) {
 		if e.Note != "" {
 			fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, Sanitize(e.Note)))
 		}
+		p.tryLines(e)
 		fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, "Press Ctrl-C to stop."))
 	case event.Delivery:
 		verdict := "token " + Sanitize(e.Verdict)
@@ -196,6 +197,21 @@ func (p *Plain) emitListen(e event.Event) {
 		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrYellow, "!"), Sanitize(e.Message))
 	case event.Error:
 		fmt.Fprintf(p.w, "%s %s\n", p.paint(sgrRed, "✗"), Sanitize(e.Message))
+	}
+}
+
+// tryLines prints what to paste to make something post to a listener,
+// and the warning about a listener anyone can post to.
+func (p *Plain) tryLines(e event.Ready) {
+	if e.Warning != "" {
+		fmt.Fprintf(p.w, "  %s %s\n", p.paint(sgrYellow, "!"), Sanitize(e.Warning))
+	}
+	if len(e.Try) == 0 {
+		return
+	}
+	fmt.Fprintf(p.w, "  %s\n", p.paint(sgrDim, "Try it:"))
+	for _, c := range e.Try {
+		fmt.Fprintf(p.w, "    %s\n", Sanitize(c))
 	}
 }
 

@@ -403,6 +403,11 @@ func readFrame(data []byte, off int) (*entry, int, error) {
 	return e, end, nil
 }
 
+// NewID returns an ID for a record not saved yet: a receiver that must
+// name a delivery (to the app it forwards to) before storing it sets
+// Record.ID to it.
+func (s *Store) NewID() string { return s.newID() }
+
 // newID returns a unique ID that sorts by time: d_<13 base32 digits of
 // Unix nanoseconds><4 random base32 digits>. Within a process IDs strictly
 // increase even if the clock stands still or steps back.

@@ -193,3 +193,44 @@ func TestForwarderErrors(t *testing.T) {
 		t.Fatalf("password shown: %+v", f)
 	}
 }
+
+func TestForwardDeliveryPassesHeadersAndReportsTheAppsSide(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.Header().Set("Set-Cookie", "session=abc123secret")
+		w.Header().Set("X-Evil", "a\u202eb\u2066c") // an escape byte would not even parse
+		w.Header().Set("X-Long", strings.Repeat("v", 500))
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, "queued\x1b[2J")
+	}))
+	defer srv.Close()
+	fw := &Forwarder{URL: srv.URL, Token: "app-token"}
+	res := fw.ForwardDelivery(context.Background(), []byte(`{}`), Meta{ContentType: "application/json; charset=utf-8", UserAgent: "Sail-Webhooks/1.0", DeliveryID: "d_01", Attempt: 3})
+	for k, want := range map[string]string{
+		"Content-Type": "application/json; charset=utf-8", "User-Agent": "Sail-Webhooks/1.0",
+		HeaderDeliveryID: "d_01", HeaderAttempt: "3", "Authorization": "Bearer app-token",
+	} {
+		if got.Get(k) != want {
+			t.Errorf("app got %s %q, want %q", k, got.Get(k), want)
+		}
+	}
+	if res.StatusCode != 202 || strings.ContainsRune(res.Excerpt, 0x1b) || !strings.HasPrefix(res.Excerpt, "queued") {
+		t.Errorf("status %d excerpt %q error %q", res.StatusCode, res.Excerpt, res.Error)
+	}
+	if res.Headers["Set-Cookie"] != payload.Mask {
+		t.Errorf("Set-Cookie not masked: %q", res.Headers["Set-Cookie"])
+	}
+	if v := res.Headers["X-Evil"]; strings.ContainsAny(v, "\u202e\u2066") || !strings.Contains(v, "a") {
+		t.Errorf("X-Evil not sanitised: %q", v)
+	}
+	if n := len([]rune(res.Headers["X-Long"])); n > 200 {
+		t.Errorf("X-Long is %d runes, want at most 200", n)
+	}
+
+	// Without metadata: the defaults, and no X-Sail-* headers.
+	fw.ForwardDelivery(context.Background(), []byte(`{}`), Meta{})
+	if got.Get("User-Agent") != "sail-forward" || got.Get("Content-Type") != "application/json" || got.Get(HeaderDeliveryID) != "" || got.Get(HeaderAttempt) != "" {
+		t.Errorf("defaults: %v", got)
+	}
+}

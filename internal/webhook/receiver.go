@@ -304,8 +304,12 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	}
 
 	var fwd *event.Forwarded
+	var preID string // the history id, known before the forward that decides the answer
 	if accepted && r.o.Forward != nil && r.o.ForwardSync {
-		f := r.o.Forward.Forward(req.Context(), body, req.Header.Get("Content-Type"))
+		if g, ok := r.o.Store.(interface{ NewID() string }); ok {
+			preID = g.NewID()
+		}
+		f := r.o.Forward.ForwardDelivery(req.Context(), body, forwardMeta(d, preID))
 		fwd = &f
 		switch {
 		case f.Error != "":
@@ -334,6 +338,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 			Headers: d.Headers,
 			Body:    body,
 		}
+		rec.ID = preID
 		rec.Truncated, rec.Rejected = truncated, !accepted
 		switch {
 		case out.status >= 200 && out.status < 300:
@@ -378,7 +383,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		}
 		if d.Accepted() && r.o.Forward != nil && !r.o.ForwardSync {
 			r.work.async(func() {
-				f := r.o.Forward.Forward(r.ctx, body, "application/json")
+				f := r.o.Forward.ForwardDelivery(r.ctx, body, forwardMeta(d, d.RecordID))
 				f.RecordID, f.ResponseID = d.RecordID, d.ResponseID
 				r.o.Sink.Emit(f)
 			})
@@ -393,6 +398,12 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// forwardMeta passes the sender's Content-Type and User-Agent on to the
+// app, with the delivery's history id and attempt number.
+func forwardMeta(d event.Delivery, id string) Meta {
+	return Meta{ContentType: d.Headers["Content-Type"], UserAgent: d.Headers["User-Agent"], DeliveryID: id, Attempt: d.Attempt}
+}
 
 // awaitClose waits for ch to be closed. The answer it waits for is
 // microseconds away, so it yields a few times before sleeping on the
