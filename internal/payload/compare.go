@@ -2,12 +2,13 @@ package payload
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -53,100 +54,89 @@ func Diff(webhook, get []byte, token string) (Comparison, error) {
 	return compare(Redact(bytes.Clone(webhook), token), Redact(bytes.Clone(get), token))
 }
 
+// absent marks a side that lacks a path (JSON null decodes to nil).
+type absent struct{}
+
 type diff struct {
 	path string
-	a, b []byte // the raw values; nil where absent
+	a, b any
 }
 
+// compare decodes both sides with encoding/json (numbers kept as their
+// text) and walks the two trees: a comparison runs once per GET check, so
+// the generic decode costs less than the code a streaming walk needs.
 func compare(a, b []byte) (Comparison, error) {
-	av, err := document(a)
+	av, err := decodeAny(a)
 	if err != nil {
 		return Comparison{}, fmt.Errorf("first payload: %w", err)
 	}
-	bv, err := document(b)
+	bv, err := decodeAny(b)
 	if err != nil {
 		return Comparison{}, fmt.Errorf("second payload: %w", err)
 	}
-	var c comparer
-	if err := c.cmp(av, bv, nil, ctxRoot); err != nil {
-		return Comparison{}, err
-	}
-	slices.SortStableFunc(c.diffs, func(x, y diff) int { return strings.Compare(x.path, y.path) })
-	c.diffs = c.diffs[:min(len(c.diffs), MaxDiffs)]
-	out := Comparison{Equal: len(c.diffs) == 0}
-	for _, d := range c.diffs {
+	var ds []diff
+	walk(&ds, av, bv, nil)
+	slices.SortStableFunc(ds, func(x, y diff) int { return strings.Compare(x.path, y.path) })
+	ds = ds[:min(len(ds), MaxDiffs)]
+	out := Comparison{Equal: len(ds) == 0}
+	for _, d := range ds {
 		out.Paths = append(out.Paths, d.path)
 		out.Diffs = append(out.Diffs, event.Difference{Path: d.path, Webhook: display(d.a), Get: display(d.b)})
 	}
 	return out, nil
 }
 
-// document validates b and returns its value without surrounding space.
-func document(b []byte) ([]byte, error) {
-	r := open(b)
-	defer r.close()
-	v, _, err := r.value()
-	if err != nil {
+func decodeAny(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
 		return nil, err
 	}
-	return v, r.end()
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("invalid JSON: unexpected data after the top-level value")
+	}
+	return v, nil
 }
 
-// display shows a raw value compactly, cut to maxDiffValue bytes.
-func display(v []byte) string {
-	if v == nil {
+// display shows a value as compact JSON, cut to maxDiffValue bytes.
+func display(v any) string {
+	if _, ok := v.(absent); ok {
 		return ""
 	}
-	if len(v) <= 64*maxDiffValue {
-		c := jsontext.Value(bytes.Clone(v))
-		if c.Compact() == nil {
-			v = c
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	s := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(s) > maxDiffValue {
+		return string(s[:runeCut(s, maxDiffValue-len("…"))]) + "…"
+	}
+	return string(s)
+}
+
+// pathString renders a path of object names (string) and indices (int).
+func pathString(path []any) string {
+	var sb []byte
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			sb = append(strconv.AppendInt(append(sb, '['), int64(p), 10), ']')
+		case string:
+			if !isIdent(p) {
+				q, _ := jsontext.AppendQuote(nil, p)
+				sb = append(append(append(sb, '['), q...), ']')
+			} else if len(sb) > 0 {
+				sb = append(append(sb, '.'), p...)
+			} else {
+				sb = append(sb, p...)
+			}
 		}
 	}
-	if len(v) > maxDiffValue {
-		return string(v[:runeCut(v, maxDiffValue-len("…"))]) + "…"
-	}
-	return string(v)
-}
-
-type ctx uint8
-
-const (
-	ctxOther ctx = iota
-	ctxRoot
-	ctxMetadata
-)
-
-// pathNode is a lazily rendered JSON path: most nodes are never printed.
-type pathNode struct {
-	parent *pathNode
-	key    string
-	idx    int // ≥ 0 for array elements
-}
-
-func (p *pathNode) String() string {
-	if p == nil {
+	if len(sb) == 0 {
 		return "$"
 	}
-	var parts []*pathNode
-	for n := p; n != nil; n = n.parent {
-		parts = append(parts, n)
-	}
-	var sb strings.Builder
-	for j := len(parts) - 1; j >= 0; j-- {
-		switch n := parts[j]; {
-		case n.idx >= 0:
-			sb.WriteString("[" + strconv.Itoa(n.idx) + "]")
-		case isIdent(n.key):
-			if sb.Len() > 0 {
-				sb.WriteByte('.')
-			}
-			sb.WriteString(n.key)
-		default:
-			sb.WriteString("[" + string(AppendQuote(nil, n.key)) + "]")
-		}
-	}
-	return sb.String()
+	return string(sb)
 }
 
 func isIdent(s string) bool {
@@ -158,197 +148,79 @@ func isIdent(s string) bool {
 	return s != ""
 }
 
-type comparer struct{ diffs []diff }
-
-func (c *comparer) diff(p *pathNode, a, b []byte) {
-	if len(c.diffs) < maxCollect {
-		c.diffs = append(c.diffs, diff{p.String(), a, b})
+// walk records where a and b differ, in sorted order so that the
+// maxCollect cut is deterministic. metadata.webhook_token is redacted on
+// both sides: present on both, it is equal whatever its value.
+func walk(ds *[]diff, a, b any, path []any) {
+	if len(*ds) >= maxCollect {
+		return
 	}
-}
-
-type member struct {
-	key string
-	v   []byte
-}
-
-// children lists the members of the object v (sorted by name, the last
-// duplicate winning) or the elements of the array v (key "").
-func children(v []byte) ([]member, error) {
-	r := open(v)
-	defer r.close()
-	closing := jsontext.Kind(']')
-	if v[0] == '{' {
-		closing = '}'
-	}
-	if err := r.token(); err != nil {
-		return nil, err
-	}
-	var ms []member
-	for {
-		more, err := r.more(closing)
-		if err != nil {
-			return nil, err
-		}
-		if !more {
-			break
-		}
-		var m member
-		if closing == '}' {
-			k, _, err := r.value()
-			if err != nil {
-				return nil, err
-			}
-			m.key = string(name(k))
-		}
-		if m.v, _, err = r.value(); err != nil {
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	if closing == '}' {
-		slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.key, y.key) })
-		out := ms[:0]
-		for j, m := range ms {
-			if j+1 < len(ms) && ms[j+1].key == m.key {
-				continue // a later duplicate wins
-			}
-			out = append(out, m)
-		}
-		ms = out
-	}
-	return ms, nil
-}
-
-func kindOf(c byte) byte {
-	switch c {
-	case '{', '[', '"', 'n':
-		return c
-	case 't', 'f':
-		return 't'
-	}
-	return '0'
-}
-
-func (c *comparer) cmp(a, b []byte, p *pathNode, cx ctx) error {
-	if len(c.diffs) >= maxCollect {
-		return nil
-	}
-	if kindOf(a[0]) != kindOf(b[0]) {
-		c.diff(p, a, b)
-		return nil
-	}
-	switch a[0] {
-	case '{', '[':
-		am, err := children(a)
-		if err != nil {
-			return err
-		}
-		bm, err := children(b)
-		if err != nil {
-			return err
-		}
-		if a[0] == '[' {
-			for k := range max(len(am), len(bm)) {
-				child := &pathNode{parent: p, idx: k}
-				switch {
-				case k >= len(am):
-					c.diff(child, nil, bm[k].v)
-				case k >= len(bm):
-					c.diff(child, am[k].v, nil)
-				default:
-					if err := c.cmp(am[k].v, bm[k].v, child, ctxOther); err != nil {
-						return err
-					}
+	switch av := a.(type) {
+	case map[string]any:
+		if bv, ok := b.(map[string]any); ok {
+			keys := slices.Sorted(maps.Keys(av))
+			for k := range bv {
+				if _, ok := av[k]; !ok {
+					keys = append(keys, k)
 				}
 			}
-			return nil
-		}
-		// Both lists are sorted by name: merge them.
-		for x, y := 0, 0; x < len(am) || y < len(bm); {
-			switch {
-			case y == len(bm) || x < len(am) && am[x].key < bm[y].key:
-				c.diff(&pathNode{parent: p, key: am[x].key, idx: -1}, am[x].v, nil)
-				x++
-			case x == len(am) || bm[y].key < am[x].key:
-				c.diff(&pathNode{parent: p, key: bm[y].key, idx: -1}, nil, bm[y].v)
-				y++
-			default:
-				key, sub := am[x].key, ctxOther
-				switch {
-				case cx == ctxMetadata && key == "webhook_token":
-					x, y = x+1, y+1
-					continue // redacted on both sides: equal whatever the values
-				case cx == ctxRoot && key == "metadata":
-					sub = ctxMetadata
+			slices.Sort(keys)
+			meta := len(path) == 1 && path[0] == "metadata"
+			for _, k := range keys {
+				x, inA := av[k]
+				y, inB := bv[k]
+				if inA && inB && meta && k == "webhook_token" {
+					continue
 				}
-				if err := c.cmp(am[x].v, bm[y].v, &pathNode{parent: p, key: key, idx: -1}, sub); err != nil {
-					return err
-				}
-				x, y = x+1, y+1
+				walk(ds, orAbsent(x, inA), orAbsent(y, inB), append(path, k))
 			}
+			return
 		}
-	case '"':
-		if !bytes.Equal(a, b) {
-			as, _ := unquote(a, -1)
-			bs, _ := unquote(b, -1)
-			if as != bs {
-				c.diff(p, a, b)
+	case []any:
+		if bv, ok := b.([]any); ok {
+			for i := range max(len(av), len(bv)) {
+				var x, y any = absent{}, absent{}
+				if i < len(av) {
+					x = av[i]
+				}
+				if i < len(bv) {
+					y = bv[i]
+				}
+				walk(ds, x, y, append(path, i))
 			}
+			return
 		}
 	default:
-		if !bytes.Equal(a, b) {
-			c.diff(p, a, b)
+		if a == b {
+			return
 		}
 	}
-	return nil
+	*ds = append(*ds, diff{pathString(path), a, b})
+}
+
+func orAbsent(v any, ok bool) any {
+	if !ok {
+		return absent{}
+	}
+	return v
 }
 
 // Excerpt returns the first non-blank line of text with runs of white
 // space collapsed to one space, at most n runes long. When anything was
 // left out (the rest of the line or further lines) it ends with "…",
-// which counts towards n. It reads only as much of text as it needs.
+// which counts towards n. The receiver passes text already cut by
+// InspectLimit, so splitting the line costs little.
 func Excerpt(text string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	buf := make([]byte, 0, min(len(text), 4*n)+len("…"))
-	count, started, space, cut := 0, false, false, false
-	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(text[i:])
-		}
-		i += size
-		switch {
-		case r == '\n' && started:
-			cut = strings.TrimSpace(text[i:]) != ""
-			i = len(text)
-		case unicode.IsSpace(r):
-			space = space || started
-		case count+1 > n || space && count+2 > n:
-			cut = true
-			i = len(text)
-		default:
-			if space {
-				buf = append(buf, ' ')
-				count++
-				space = false
-			}
-			buf = utf8.AppendRune(buf, r)
-			count++
-			started = true
-		}
+	line, rest := "", text
+	for rest != "" && strings.TrimSpace(line) == "" {
+		line, rest, _ = strings.Cut(rest, "\n")
 	}
-	if cut {
-		// Make room for the ellipsis: drop the last rune, then a trailing space.
-		if count >= n {
-			_, size := utf8.DecodeLastRune(buf)
-			buf = buf[:len(buf)-size]
-		}
-		for len(buf) > 0 && buf[len(buf)-1] == ' ' {
-			buf = buf[:len(buf)-1]
-		}
-		buf = append(buf, "…"...)
+	r := []rune(strings.Join(strings.Fields(line), " "))
+	if len(r) <= n && strings.TrimSpace(rest) == "" {
+		return string(r)
 	}
-	return string(buf)
+	return strings.TrimRight(string(r[:min(len(r), n-1)]), " ") + "…"
 }

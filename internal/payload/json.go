@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
 	"sync"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// The package reads JSON with jsontext's streaming decoder over the
-// caller's buffer: a jsontext.Decoder reading a *bytes.Buffer parses the
-// buffer in place, and ReadValue hands back sub-slices of it, so a 30 MiB
-// body is walked as byte spans without a second copy. The options make it
+// A jsontext.Decoder reading a *bytes.Buffer parses the buffer in place,
+// and ReadValue hands back sub-slices of it. The options make it
 // accept exactly what encoding/json accepts (a fuzz test checks this):
 // duplicate names (the last one wins) and invalid UTF-8 inside strings.
 
@@ -73,16 +70,6 @@ func (r *reader) token() error {
 
 func (r *reader) skip() error { return r.fail(r.dec.SkipValue()) }
 
-// more reports whether the object or array being read has another member;
-// at its end it consumes the closing delimiter. A syntax error shows up
-// as true, and the next read reports it.
-func (r *reader) more(closing jsontext.Kind) (bool, error) {
-	if r.dec.PeekKind() == closing {
-		return false, r.token()
-	}
-	return true, nil
-}
-
 // end checks that nothing but white space follows the top-level value.
 func (r *reader) end() error {
 	if r.dec.PeekKind() != 0 {
@@ -117,16 +104,6 @@ func (r *reader) fail(err error) error {
 	return &SyntaxError{Offset: int(r.dec.InputOffset()), Msg: err.Error()}
 }
 
-// name returns an object name for a switch: the raw content when it
-// holds no escape (no allocation), else the decoded name.
-func name(lit []byte) []byte {
-	if bytes.IndexByte(lit, '\\') < 0 {
-		return lit[1 : len(lit)-1]
-	}
-	b, _ := jsontext.AppendUnquote(nil, lit)
-	return b
-}
-
 // unquote decodes a validated string literal the way encoding/json does
 // (invalid UTF-8 and lone surrogates become U+FFFD). limit ≥ 0 keeps at
 // most limit bytes, cut at a rune boundary, and decodes only the part of
@@ -140,12 +117,12 @@ func unquote(lit []byte, limit int) (s string, complete bool) {
 		return string(content), true
 	}
 	if limit >= 0 {
-		// Decode a growing prefix cut between escapes; once it yields 6
-		// bytes past limit, whatever the cut spoiled (a split rune or
-		// surrogate pair, at most two U+FFFD) lies beyond the part kept.
+		// Decode a growing prefix of the literal, left open: AppendUnquote
+		// stops before an escape or rune the cut split. Once it yields 6
+		// bytes past limit, what the cut spoiled (at most a U+FFFD for a
+		// split surrogate pair) lies beyond the part kept.
 		for p := limit + 16; p < len(content); p *= 4 {
-			q := unitCut(content, p)
-			b, _ := jsontext.AppendUnquote(make([]byte, 0, q), append(append([]byte{'"'}, content[:q]...), '"'))
+			b, _ := jsontext.AppendUnquote(make([]byte, 0, p), lit[:1+p])
 			if len(b) >= limit+6 {
 				return string(b[:runeCut(b, limit)]), false
 			}
@@ -166,62 +143,25 @@ func runeCut(b []byte, n int) int {
 	return n
 }
 
-// unitCut returns the largest offset at or below p of string content c
-// that is not inside an escape.
-func unitCut(c []byte, p int) int {
-	for i := 0; ; {
-		k := bytes.IndexByte(c[i:p], '\\')
-		if k < 0 {
-			return p
-		}
-		i += k
-		n := 2
-		if i+1 < len(c) && c[i+1] == 'u' {
-			n = 6
-		}
-		if i+n > p {
-			return i
-		}
-		i += n
-	}
-}
-
-var shortEscapes = [256]rune{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
-
 // unescape decodes the escape that starts at c[i] == '\\': the rune it
 // stands for (lone surrogates are U+FFFD, as encoding/json decodes them)
 // and its length, or ok=false when it is not a valid escape.
 func unescape(c []byte, i int) (r rune, n int, ok bool) {
-	if i+1 >= len(c) {
-		return 0, 0, false
+	if k := strings.IndexByte(`"\/bfnrt`, c[min(i+1, len(c)-1)]); k >= 0 && i+1 < len(c) {
+		return rune("\"\\/\b\f\n\r\t"[k]), 2, true // the fast path: \n in every answer
 	}
-	if c[i+1] != 'u' {
-		r = shortEscapes[c[i+1]]
-		return r, 2, r != 0
-	}
-	r, ok = hex4(c, i+2)
-	if !ok {
-		return 0, 0, false
-	}
-	if !utf16.IsSurrogate(r) {
-		return r, 6, true
-	}
-	if i+7 < len(c) && c[i+6] == '\\' && c[i+7] == 'u' {
-		if lo, ok := hex4(c, i+8); ok {
-			if p := utf16.DecodeRune(r, lo); p != utf8.RuneError {
-				return p, 12, true
-			}
+	for _, n := range []int{12, 6} { // a surrogate pair, or one \uXXXX
+		if i+n > len(c) || c[i+1] != 'u' || n == 12 && c[i+6] != '\\' {
+			continue
+		}
+		var in, out [14]byte // on the stack: this runs for every escape of a body
+		lit := append(append(append(in[:0], '"'), c[i:i+n]...), '"')
+		if d, err := jsontext.AppendUnquote(out[:0], lit); n == 12 && utf8.RuneCount(d) == 1 && err == nil || n < 12 && len(d) > 0 {
+			r, _ := utf8.DecodeRune(d)
+			return r, n, true
 		}
 	}
-	return utf8.RuneError, 6, true
-}
-
-func hex4(c []byte, i int) (rune, bool) {
-	if i+4 > len(c) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(c[i:i+4]), 16, 32)
-	return rune(v), err == nil
+	return 0, 0, false
 }
 
 // spelled reports whether string content c spells tok from offset i on
@@ -232,26 +172,17 @@ func spelled(c []byte, i int, tok string) (int, bool) {
 		if i >= len(c) {
 			return 0, false
 		}
-		if c[i] != '\\' {
-			if c[i] != tok[j] {
-				return 0, false
+		if c[i] == '\\' {
+			want, size := utf8.DecodeRuneInString(tok[j:])
+			if r, n, ok := unescape(c, i); ok && r == want && want != utf8.RuneError {
+				i, j = i+n, j+size
+				continue
 			}
-			i, j = i+1, j+1
-			continue
 		}
-		r, n, ok := unescape(c, i)
-		want, size := utf8.DecodeRuneInString(tok[j:])
-		if !ok || r != want || want == utf8.RuneError {
+		if c[i] != tok[j] { // a raw backslash counts in a body that is not JSON
 			return 0, false
 		}
-		i, j = i+n, j+size
+		i, j = i+1, j+1
 	}
 	return i, true
-}
-
-// AppendQuote appends s as a JSON string literal (jsontext's minimal
-// form: no HTML escaping; invalid UTF-8 becomes U+FFFD).
-func AppendQuote(dst []byte, s string) []byte {
-	dst, _ = jsontext.AppendQuote(dst, s)
-	return dst
 }

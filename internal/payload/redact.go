@@ -25,6 +25,8 @@ const (
 	maxNeedles = 4
 )
 
+const ws = " \t\r\n"
+
 const quotedMask = `"` + Mask + `"`
 
 // edit replaces body[s:e] with repl.
@@ -117,7 +119,7 @@ func plan(body []byte, token string, spans []span) ([]edit, bool) {
 		case err != nil:
 			return mergeEdits(edits), true
 		case v[0] == '"':
-			edits = maskString(edits, v, sp.s, ns)
+			edits = maskString(edits, v[1:len(v)-1], sp.s+1, ns)
 		case v[0] != 't' && v[0] != 'f' && v[0] != 'n':
 			for _, n := range ns {
 				if bytes.Contains(v, []byte(n)) {
@@ -168,17 +170,7 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 			off = e
 		}
 	}
-	var ascii [utf8.RuneSelf]bool
-	nonASCII := false
-	for _, n := range ns {
-		for _, c := range n {
-			if c < utf8.RuneSelf {
-				ascii[c] = true
-			} else {
-				nonASCII = true
-			}
-		}
-	}
+	all := strings.Join(ns, "")
 	for i := 0; ; {
 		k := bytes.IndexByte(body[i:], '\\')
 		if k < 0 {
@@ -189,7 +181,7 @@ func mayOccur(body []byte, ns []string, spans []span) bool {
 		if !ok {
 			return true
 		}
-		if r < utf8.RuneSelf && ascii[r] || r >= utf8.RuneSelf && nonASCII {
+		if strings.ContainsRune(all, r) {
 			return true
 		}
 		i += n
@@ -218,13 +210,12 @@ func index(s []byte, n string) int {
 	return -1
 }
 
-// maskString adds the edits that mask each needle in the string literal
-// lit found at body offset s. Without escapes the decoded value is the
+// maskString adds the edits that mask each needle in the string content
+// c found at body offset off. Without escapes the decoded value is the
 // raw content and a byte search finds every occurrence; with escapes each
 // possible start is tried, and the escapes that spell a needle are
 // replaced along with its raw characters, keeping the literal valid.
-func maskString(edits []edit, lit []byte, s int, ns []string) []edit {
-	c, off := lit[1:len(lit)-1], s+1
+func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 	escaped := bytes.IndexByte(c, '\\') >= 0
 	for _, n := range ns {
 		for i := 0; i < len(c); {
@@ -279,11 +270,11 @@ func redactInvalid(b []byte, token string) []edit {
 		if !ok || ke >= len(b) || b[ke] != '"' {
 			continue
 		}
-		i := skipWS(b, ke+1)
+		i := len(b) - len(bytes.TrimLeft(b[ke+1:], ws))
 		if i >= len(b) || b[i] != ':' {
 			continue
 		}
-		i = skipWS(b, i+1)
+		i = len(b) - len(bytes.TrimLeft(b[i+1:], ws))
 		if i >= len(b) {
 			break
 		}
@@ -307,24 +298,18 @@ func redactInvalid(b []byte, token string) []edit {
 		}
 	}
 	if len(token) >= MinTokenLen {
-		for i := 0; i < len(b); i++ {
-			if b[i] != token[0] && b[i] != '\\' {
-				continue
+		edits = maskString(edits, b, 0, []string{token}) // the whole body, as if one string
+		// And raw: in a body that is not JSON, "\\" need not be an escape.
+		for off := 0; ; {
+			k := bytes.Index(b[off:], []byte(token))
+			if k < 0 {
+				break
 			}
-			if end, ok := spelled(b, i, token); ok {
-				edits = append(edits, edit{i, end, Mask})
-				i = end - 1
-			}
+			edits = append(edits, edit{off + k, off + k + len(token), Mask})
+			off += k + len(token)
 		}
 	}
 	return mergeEdits(edits)
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // mergeEdits sorts edits and merges overlapping ones into a single mask,
