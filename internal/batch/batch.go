@@ -274,11 +274,11 @@ func Run(ctx context.Context, r *Reader, o Options) (Summary, error) {
 	if outErr != nil {
 		return sum, fmt.Errorf("write result: %w", outErr)
 	}
-	return sum, sum.err()
+	return sum, sum.Err()
 }
 
-// err is the batch's error for its exit code, saying what led to it.
-func (s Summary) err() error {
+// Err is the batch's error for its exit code, saying what led to it.
+func (s Summary) Err() error {
 	if s.ExitCode == exitcode.OK {
 		return nil
 	}

@@ -180,9 +180,6 @@ func runBatch(ctx, stop context.Context, f *Factory, o *RunOptions, client run.A
 		defer close(said)
 		select {
 		case <-stop.Done():
-			if o.Batch.Sail.Enabled {
-				return // its Ctrl-C ends the run at once
-			}
 			prog.log("interrupted: creating no more items; waiting for those in flight (Ctrl-C again to abort them)")
 		case <-ran:
 		}

@@ -279,7 +279,7 @@ func runRun(ctx context.Context, f *Factory, cfg *config.Config, o *RunOptions) 
 	// stops creating (runBatch watches stop) while the items in flight, the
 	// inbox and the emulator live on until their deadline or a second Ctrl-C.
 	stop := ctx
-	if isBatch && !o.Batch.Sail.Enabled { // a Sail batch is not carried item by item: Ctrl-C ends it
+	if isBatch {
 		var abort context.CancelFunc
 		ctx, abort = context.WithCancel(context.WithoutCancel(ctx))
 		defer abort()

@@ -550,6 +550,12 @@ func (m *loop) end(ctx context.Context) (batch.Summary, Paths, error) {
 	if ctx.Err() != nil {
 		m.sum.ExitCode = batch.Worse(m.sum.ExitCode, exitcode.Of(ctx.Err()))
 	}
+	if m.stopRequested() {
+		m.sum.ExitCode = batch.Worse(m.sum.ExitCode, exitcode.Interrupted)
+	}
+	if m.sum.LineErrors > 0 && !m.bo.SkipInvalid {
+		m.sum.ExitCode = batch.Worse(m.sum.ExitCode, exitcode.Usage)
+	}
 	switch {
 	case m.readErr != nil:
 		return m.sum, m.paths, m.readErr
@@ -559,7 +565,7 @@ func (m *loop) end(ctx context.Context) (batch.Summary, Paths, error) {
 	case m.outErr != nil:
 		return m.sum, m.paths, fmt.Errorf("write result: %w", m.outErr)
 	case m.sum.ExitCode != exitcode.OK:
-		return m.sum, m.paths, exitcode.New(m.sum.ExitCode, "%d of %d items did not verify", m.sum.Items-m.sum.Verified, m.sum.Items)
+		return m.sum, m.paths, m.sum.Err()
 	}
 	return m.sum, m.paths, nil
 }
@@ -638,6 +644,16 @@ func (m *loop) read(ctx context.Context, r *batch.Reader) error {
 	for {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if m.stopRequested() {
+			// The first Ctrl-C: no more batches. Items gathered for the
+			// next one were never sent, so they get no result line and
+			// --resume runs them; those already in batches finish.
+			for _, it := range chunk {
+				it.remove()
+			}
+			chunk = nil
+			return flush()
 		}
 		bi, err := r.Next()
 		if err == io.EOF {
@@ -730,6 +746,17 @@ func (m *loop) read(ctx context.Context, r *batch.Reader) error {
 		return nil
 	}
 	return nil
+}
+
+// stopRequested reports whether creating should end (batch.Options.Stop,
+// the first Ctrl-C) while what is in flight finishes.
+func (m *loop) stopRequested() bool {
+	select {
+	case <-m.bo.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // lineError reports a malformed line; with Strict it ends the run.
