@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -218,7 +219,22 @@ func Excerpt(text string, n int) string {
 	for rest != "" && strings.TrimSpace(line) == "" {
 		line, rest, _ = strings.Cut(rest, "\n")
 	}
-	r := []rune(strings.Join(strings.Fields(line), " "))
+	// Collapse whitespace as strings.Fields would, but stop one rune past
+	// n: an answer can be megabytes long and only its start is shown.
+	r := make([]rune, 0, n+2)
+	space := false
+	for _, c := range line {
+		if unicode.IsSpace(c) {
+			space = len(r) > 0
+			continue
+		}
+		if space {
+			r, space = append(r, ' '), false
+		}
+		if r = append(r, c); len(r) > n {
+			break
+		}
+	}
 	if len(r) <= n && strings.TrimSpace(rest) == "" {
 		return string(r)
 	}

@@ -195,3 +195,32 @@ func TestDiffValues(t *testing.T) {
 		t.Errorf("long value not cut: %d bytes", len(w))
 	}
 }
+
+// Excerpt stops reading a long line early; what it shows must be what
+// collapsing the whole line with strings.Fields and cutting would show.
+func TestExcerptMatchesFieldsOnLongLines(t *testing.T) {
+	ref := func(text string, n int) string {
+		line, rest := "", text
+		for rest != "" && strings.TrimSpace(line) == "" {
+			line, rest, _ = strings.Cut(rest, "\n")
+		}
+		r := []rune(strings.Join(strings.Fields(line), " "))
+		if len(r) <= n && strings.TrimSpace(rest) == "" {
+			return string(r)
+		}
+		return strings.TrimRight(string(r[:min(len(r), n-1)]), " ") + "…"
+	}
+	words := []string{"a", "bb", " ", "  ", "\t", "é", "€uro", "\u00a0", "x y"}
+	for seed := range 400 {
+		var b strings.Builder
+		for i := range seed % 97 {
+			b.WriteString(words[(seed*7+i*13)%len(words)])
+		}
+		text := b.String()
+		for _, n := range []int{1, 2, 3, 5, 8, 13, 40} {
+			if got, want := Excerpt(text, n), ref(text, n); got != want {
+				t.Fatalf("Excerpt(%q, %d) = %q, strings.Fields gives %q", text, n, got, want)
+			}
+		}
+	}
+}
