@@ -246,7 +246,7 @@ COMPLETED, FAILED…). --json prints the whole answer, with each custom_id's
 status.`,
 		Example: `  sail batches get batch_0123
   sail batches get batch_0123 --json | jq '.request_status | map_values(.status)'`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, _, err := api.client(f, cmd)
 			if err != nil {
@@ -361,7 +361,7 @@ Exit codes: 0 every request completed; 6 some request ended failed,
 cancelled or incomplete; 124 --timeout elapsed; 130 interrupted.`,
 		Example: `  sail batches wait batch_0123
   sail batches wait batch_0123 --timeout 2h --poll-interval 30s`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if timeout <= 0 || interval <= 0 {
 				return exitcode.New(exitcode.Usage, "--timeout and --poll-interval must be positive")
@@ -469,7 +469,7 @@ still running are listed with their status and no text. Exit 1 if a result
 could not be fetched (the others are still written).`,
 		Example: `  sail batches results batch_0123 -o results.jsonl
   sail batches results batch_0123 | jq -r 'select(.status != "completed") | .custom_id'`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if concurrency < 1 {
 				return exitcode.New(exitcode.Usage, "--concurrency must be at least 1")
@@ -555,6 +555,18 @@ func writeBatchResults(ctx context.Context, c *sail.Client, b *sail.Batch, out i
 		return exitcode.WithHint(exitcode.Of(ctx.Err()), errors.New("interrupted"), "")
 	case failed > 0:
 		return exitcode.New(exitcode.Error, "%d of %d results could not be fetched (see their error field)", failed, len(ids))
+	}
+	return nil
+}
+
+// oneBatchID says what is missing in the user's terms instead of cobra's
+// "accepts 1 arg(s), received 0".
+func oneBatchID(_ *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return errors.New("which batch? give its id (sail batches list shows them)")
+	case len(args) > 1:
+		return fmt.Errorf("one batch id at a time, got %d", len(args))
 	}
 	return nil
 }
