@@ -371,6 +371,3 @@ func (in *inspector) info(maxText int) Info {
 	return info
 }
 
-// NormalizeStatus is status.Normalize, the one normaliser every part of
-// sail uses.
-func NormalizeStatus(s string) string { return status.Normalize(s) }

@@ -87,7 +87,7 @@ type Batch struct {
 	CreatedAt     int64
 	RequestCounts map[string]int64
 	// RequestStatus maps each custom_id to its status as Sail sent it
-	// (upper case: COMPLETED, RUNNING…; compare with NormalizeStatus). Only
+	// (upper case: COMPLETED, RUNNING…; compare with status.Normalize). Only
 	// GET /v1/batches/{id} carries it.
 	RequestStatus map[string]string
 	Raw           json.RawMessage
