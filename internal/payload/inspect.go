@@ -370,4 +370,3 @@ func (in *inspector) info(maxText int) Info {
 	}
 	return info
 }
-
