@@ -9,17 +9,16 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/batch"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/status"
 )
@@ -94,9 +93,9 @@ second batch.`,
 				return printJSON(f, b.Raw)
 			}
 			if f.IO.StderrTTY {
-				fmt.Fprintf(f.IO.ErrOut, "created batch with %d requests; next: sail batches wait %s\n", b.RequestCounts["total"], safeText(b.ID))
+				fmt.Fprintf(f.IO.ErrOut, "created batch with %d requests; next: sail batches wait %s\n", b.RequestCounts["total"], render.Sanitize(b.ID))
 			}
-			_, err = fmt.Fprintln(f.IO.Out, safeText(b.ID))
+			_, err = fmt.Fprintln(f.IO.Out, render.Sanitize(b.ID))
 			return err
 		},
 	}
@@ -199,11 +198,11 @@ func completeBatchIDs(f *Factory, api *apiFlags) func(*cobra.Command, []string, 
 		var out []string
 		for _, b := range bs {
 			// Ids and labels come from the server: only plain ones are offered.
-			if safeText(b.ID) != b.ID || strings.ContainsAny(b.ID, "\t ") {
+			if render.Sanitize(b.ID) != b.ID || strings.ContainsAny(b.ID, "\t ") {
 				continue
 			}
 			d := time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
-			if b.Label != "" && safeText(b.Label) == b.Label {
+			if b.Label != "" && render.Sanitize(b.Label) == b.Label {
 				d = b.Label + ", " + d
 			}
 			out = append(out, b.ID+"\t"+d)
@@ -223,15 +222,6 @@ func statusCounts(b *sail.Batch) (order []string, counts map[string]int) {
 	}
 	sort.Strings(order)
 	return order, counts
-}
-
-// safeText makes a server-provided string safe for a terminal: anything
-// not graphic (controls, escapes, bidi overrides) is shown quoted.
-func safeText(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || r == unicode.ReplacementChar }) < 0 {
-		return s
-	}
-	return strconv.QuoteToGraphic(s)
 }
 
 func newCmdBatchesGet(f *Factory) *cobra.Command {
@@ -270,9 +260,9 @@ status.`,
 
 func printBatch(f *Factory, b *sail.Batch) error {
 	w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "id\t%s\n", safeText(b.ID))
+	fmt.Fprintf(w, "id\t%s\n", render.Sanitize(b.ID))
 	if b.Label != "" {
-		fmt.Fprintf(w, "label\t%s\n", safeText(b.Label))
+		fmt.Fprintf(w, "label\t%s\n", render.Sanitize(b.Label))
 	}
 	if b.CreatedAt > 0 {
 		fmt.Fprintf(w, "created\t%s\n", time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339))
@@ -280,7 +270,7 @@ func printBatch(f *Factory, b *sail.Batch) error {
 	fmt.Fprintf(w, "requests\t%d\n", len(b.RequestStatus))
 	order, counts := statusCounts(b)
 	for _, s := range order {
-		fmt.Fprintf(w, "%s\t%d\n", safeText(render0(s)), counts[s])
+		fmt.Fprintf(w, "%s\t%d\n", render.Sanitize(render0(s)), counts[s])
 	}
 	return w.Flush()
 }
@@ -334,7 +324,7 @@ page before it.`,
 				if b.CreatedAt > 0 {
 					created = time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", safeText(b.ID), safeText(render0(b.Label)), created, b.RequestCounts["total"])
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", render.Sanitize(b.ID), render.Sanitize(render0(b.Label)), created, b.RequestCounts["total"])
 			}
 			return w.Flush()
 		},
@@ -416,7 +406,7 @@ func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, inter
 					return err
 				}
 				if failed > 0 {
-					return exitcode.New(exitcode.ResponseFailed, "%d of %d requests of batch %s did not complete", failed, done, safeText(id))
+					return exitcode.New(exitcode.ResponseFailed, "%d of %d requests of batch %s did not complete", failed, done, render.Sanitize(id))
 				}
 				return nil
 			}
@@ -427,9 +417,9 @@ func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, inter
 			t.Stop()
 			prog.finish()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", safeText(id)), "raise --timeout; the batch keeps running")
+				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", render.Sanitize(id)), "raise --timeout; the batch keeps running")
 			}
-			return exitcode.WithHint(exitcode.Interrupted, errors.New("interrupted"), "the batch keeps running: sail batches wait "+safeText(id))
+			return exitcode.WithHint(exitcode.Interrupted, errors.New("interrupted"), "the batch keeps running: sail batches wait "+render.Sanitize(id))
 		case <-t.C:
 		}
 		delay = min(delay*2, interval)

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/store"
 )
 
@@ -130,7 +131,7 @@ func completeHistoryResponses(f *Factory) func(*cobra.Command, []string, string)
 				continue
 			}
 			seen[s.ResponseID] = true
-			out = append(out, sanitizeField(s.ResponseID)+"\t"+sanitizeField(s.ResponseStatus)+" "+s.ReceivedAt.Local().Format("15:04:05"))
+			out = append(out, render.Sanitize(s.ResponseID)+"\t"+render.Sanitize(s.ResponseStatus)+" "+s.ReceivedAt.Local().Format("15:04:05"))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

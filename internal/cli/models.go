@@ -13,10 +13,6 @@ import (
 	"github.com/sailresearch/sail/internal/sail"
 )
 
-// sanitizeField makes a value from outside (the API, a history file, an
-// app's answer) one line that is safe on a terminal: the one sanitiser.
-func sanitizeField(s string) string { return render.Sanitize(s) }
-
 // apiModel is one model as GET /v1/models names its fields, so that
 // `sail models --json` reads like the API (and like OpenAI's CLI).
 type apiModel struct {
@@ -65,12 +61,12 @@ created, owned_by) as one JSON array.`,
 					if m.Created > 0 {
 						created = time.Unix(m.Created, 0).UTC().Format("2006-01-02")
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", sanitizeField(m.ID), render.OrDash(sanitizeField(m.OwnedBy)), created)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", render.Sanitize(m.ID), render.OrDash(render.Sanitize(m.OwnedBy)), created)
 				}
 				return tw.Flush()
 			}
 			for _, m := range models {
-				fmt.Fprintln(f.IO.Out, sanitizeField(m.ID))
+				fmt.Fprintln(f.IO.Out, render.Sanitize(m.ID))
 			}
 			return nil
 		},

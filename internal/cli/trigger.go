@@ -19,6 +19,7 @@ import (
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/status"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -192,7 +193,7 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 		if o.Token != "" {
 			tok = "Bearer token"
 		}
-		fmt.Fprintf(f.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, sanitizeField(id), describePayload(o), tok)
+		fmt.Fprintf(f.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, render.Sanitize(id), describePayload(o), tok)
 	}
 	var ok bool
 	var mu sync.Mutex // Log runs on the dispatcher's goroutine
@@ -208,11 +209,11 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 			defer mu.Unlock()
 			ans := rec.take()
 			line := triggerAttempt{
-				Attempt: a.Number, ResponseID: sanitizeField(a.ResponseID), URL: shownURL, StatusCode: a.StatusCode,
-				LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: sanitizeField(a.Err),
+				Attempt: a.Number, ResponseID: render.Sanitize(a.ResponseID), URL: shownURL, StatusCode: a.StatusCode,
+				LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: render.Sanitize(a.Err),
 			}
 			if a.StatusCode != 0 {
-				line.Answer, line.Headers = sanitizeField(webhook.Excerpt(ans.body)), ans.headers
+				line.Answer, line.Headers = render.Sanitize(webhook.Excerpt(ans.body)), ans.headers
 			}
 			ok = ok || a.OK()
 			if o.JSON {
@@ -245,9 +246,9 @@ func describePayload(o *TriggerOptions) string {
 	case "-":
 		return "payload from stdin"
 	default:
-		return "payload from " + sanitizeField(o.Payload)
+		return "payload from " + render.Sanitize(o.Payload)
 	}
-	return o.Status + " · " + o.Endpoint + " · " + sanitizeField(o.Model)
+	return o.Status + " · " + o.Endpoint + " · " + render.Sanitize(o.Model)
 }
 
 func formatAttempt(l triggerAttempt) string {
@@ -302,9 +303,9 @@ func readTriggerPayload(f *Factory, name string) (string, []byte, error) {
 func redactedURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return sanitizeField(raw)
+		return render.Sanitize(raw)
 	}
-	return sanitizeField(u.Redacted())
+	return render.Sanitize(u.Redacted())
 }
 
 // answerRecorder keeps the start and the headers of the last answer the
