@@ -169,7 +169,7 @@ type batchBody struct {
 }
 
 func (e *Emulator) createBatch(w http.ResponseWriter, r *http.Request, keyHash [32]byte) {
-	idemKey, aerr := batchIdempotencyKey(r)
+	idemKey, aerr := idempotencyKeyAt(r, sailspec.PathBatches)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
@@ -202,17 +202,6 @@ func (e *Emulator) createBatch(w http.ResponseWriter, r *http.Request, keyHash [
 		return
 	}
 	writeJSON(w, obj)
-}
-
-// batchIdempotencyKey validates Idempotency-Key on POST /v1/batches.
-func batchIdempotencyKey(r *http.Request) (string, *apiError) {
-	h := sailspec.IdempotencyHeader(sailspec.PathBatches)
-	k := r.Header.Get(h)
-	if len(k) > sailspec.MaxIdempotencyKey {
-		return "", invalidCode(h, sailspec.IdempotencyErrorCode,
-			"%s is %d characters long; the maximum is %d.", h, len(k), sailspec.MaxIdempotencyKey)
-	}
-	return k, nil
 }
 
 func sumOf(h hash.Hash) (s [32]byte) {

@@ -280,7 +280,13 @@ func idempotencyHeader(ep endpoint) string { return sailspec.IdempotencyHeader(e
 
 // idempotencyKey validates the endpoint's idempotency header; "" when absent.
 func idempotencyKey(r *http.Request, ep endpoint) (string, *apiError) {
-	h := idempotencyHeader(ep)
+	return idempotencyKeyAt(r, ep.path())
+}
+
+// idempotencyKeyAt validates the idempotency header of the create at path
+// (a model endpoint or /v1/batches); "" when absent.
+func idempotencyKeyAt(r *http.Request, path string) (string, *apiError) {
+	h := sailspec.IdempotencyHeader(path)
 	k := r.Header.Get(h)
 	if len(k) > sailspec.MaxIdempotencyKey {
 		return "", invalidCode(h, sailspec.IdempotencyErrorCode,
