@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/sailspec"
 )
 
 // maxPromptBytes bounds a prompt read from stdin or a file.
@@ -67,15 +68,16 @@ func promptFromArgs(stdin io.Reader, args []string) (string, error) {
 	return checkPrompt([]byte(strings.Join(args, " ")))
 }
 
-// Metadata limits, as OpenAI (and so Sail) enforce them.
+// Metadata limits: the project's reading of Sail's, written down once in
+// sailspec.
 const (
-	maxMetadataKeys  = 16
-	maxMetadataKey   = 64
-	maxMetadataValue = 512
+	maxMetadataKeys  = sailspec.MetadataMaxKeys
+	maxMetadataKey   = sailspec.MetadataMaxKeyLen
+	maxMetadataValue = sailspec.MetadataMaxValueLen
 )
 
 // reservedMetadata are the keys sail itself sets.
-var reservedMetadata = map[string]bool{"completion_webhook": true, "webhook_token": true}
+var reservedMetadata = map[string]bool{sailspec.MetaCompletionWebhook: true, sailspec.MetaWebhookToken: true}
 
 // ParseMetadata turns repeated --metadata k=v flags into a map, enforcing
 // Sail's limits; reserve counts keys sail will add itself.
