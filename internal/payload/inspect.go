@@ -49,7 +49,10 @@ type Info struct {
 	// chat completions and Anthropic messages, which carry no status, it is
 	// derived from finish_reason / stop_reason: "length"/"max_tokens" →
 	// incomplete, any other reason → completed.
-	Status     string
+	Status string
+	// WireStatus is the status as the body spells it (either of Sail's
+	// dialects, any case); "" when the body has none.
+	WireStatus string
 	Model      string
 	OutputText string // the assistant text, concatenated like the SDKs' output_text
 	WebhookURL string // metadata.completion_webhook
@@ -298,11 +301,12 @@ func (in *inspector) info(maxText int) Info {
 	info := Info{
 		ID:         field(b, in.ID),
 		Object:     field(b, in.Object),
-		Status:     status.Normalize(field(b, in.Status)),
+		WireStatus: field(b, in.Status),
 		Model:      field(b, in.Model),
 		WebhookURL: field(b, in.Metadata.v.CompletionWebhook),
 		HasToken:   in.hasToken,
 	}
+	info.Status = status.Normalize(info.WireStatus)
 	if info.Object == "" && field(b, in.Type) == "message" {
 		info.Object = "message" // Anthropic Messages carry "type", not "object"
 	}

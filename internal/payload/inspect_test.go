@@ -29,7 +29,7 @@ func TestInspectShapes(t *testing.T) {
 		want Info
 	}{
 		{"response.json", Info{
-			ID: "resp_01JABC", Object: "response", Status: "completed", Model: "moonshotai/Kimi-K2.5",
+			ID: "resp_01JABC", Object: "response", Status: "completed", WireStatus: "completed", Model: "moonshotai/Kimi-K2.5",
 			OutputText: "The answer is\n4. Really é.",
 			WebhookURL: "https://x.ngrok.app/h/abc", HasToken: true,
 			Usage: &event.Usage{InputTokens: 14, OutputTokens: 3, TotalTokens: 17},
@@ -65,10 +65,10 @@ func TestInspectCases(t *testing.T) {
 		want Info
 	}{
 		{"pending normalised", `{"id":"r","object":"response","status":"pending"}`,
-			Info{ID: "r", Object: "response", Status: "queued"}},
+			Info{ID: "r", Object: "response", Status: "queued", WireStatus: "pending"}},
 		{"running normalised", `{"id":"r","object":"response","status":"running"}`,
-			Info{ID: "r", Object: "response", Status: "in_progress"}},
-		{"unknown status kept", `{"status":"weird"}`, Info{Status: "weird"}},
+			Info{ID: "r", Object: "response", Status: "in_progress", WireStatus: "running"}},
+		{"unknown status kept", `{"status":"weird"}`, Info{Status: "weird", WireStatus: "weird"}},
 		{"chat content parts", `{"object":"chat.completion","choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","text":"b"}]},"finish_reason":"length"}]}`,
 			Info{Object: "chat.completion", Status: "incomplete", OutputText: "ab"}},
 		{"chat null content", `{"object":"chat.completion","choices":[{"message":{"content":null}}]}`,
@@ -223,6 +223,27 @@ func BenchmarkInspect(b *testing.B) {
 	for b.Loop() {
 		if _, err := InspectLimit(body, 4096); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Info keeps the status as the body spells it beside the normalised one,
+// so events can show Sail's own spelling.
+func TestInspectWireStatus(t *testing.T) {
+	cases := []struct{ body, wire, status string }{
+		{`{"object":"response","status":"canceled"}`, "canceled", "cancelled"},
+		{`{"object":"response","status":"COMPLETED"}`, "COMPLETED", "completed"},
+		{`{"object":"response","status":"running"}`, "running", "in_progress"},
+		{`{"object":"response","status":"Thinking"}`, "Thinking", "Thinking"},
+		{`{"object":"chat.completion","choices":[{"finish_reason":"stop","message":{"content":"4"}}]}`, "", "completed"}, // derived: nothing sent
+	}
+	for _, c := range cases {
+		info, err := Inspect([]byte(c.body))
+		if err != nil {
+			t.Fatalf("Inspect(%s): %v", c.body, err)
+		}
+		if info.WireStatus != c.wire || info.Status != c.status {
+			t.Errorf("Inspect(%s): wire %q status %q, want %q and %q", c.body, info.WireStatus, info.Status, c.wire, c.status)
 		}
 	}
 }

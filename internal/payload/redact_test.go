@@ -404,7 +404,7 @@ func TestPrepareInfoFromRedactedBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + Mask, Object: "response", Status: Mask, Model: "m " + Mask,
+	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + Mask, Object: "response", Status: Mask, WireStatus: Mask, Model: "m " + Mask,
 		OutputText: strings.Repeat("ab ", 16) + "ab", WebhookURL: "https://h/" + Mask, HasToken: true}) {
 		t.Errorf("info %+v", info)
 	}

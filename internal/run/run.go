@@ -240,18 +240,6 @@ func shownStatus(resp *sail.Response) string {
 	return resp.Status
 }
 
-// wireStatus is the top-level "status" of a payload as sent, or fallback
-// (the normalised or derived status) when it has none.
-func wireStatus(body []byte, fallback string) string {
-	var v struct {
-		Status *string `json:"status"`
-	}
-	if json.Unmarshal(body, &v) != nil || v.Status == nil || *v.Status == "" || status.Normalize(*v.Status) != fallback {
-		return fallback
-	}
-	return *v.Status
-}
-
 // statusError is exit 6 for a response that ended without completing.
 func statusError(id, status string) error {
 	switch status {
@@ -359,7 +347,11 @@ func (r *runner) verify(ctx context.Context, ep sail.Endpoint, created *sail.Res
 	}
 	if info.Status != "" && info.Status != r.lastState {
 		r.lastState = info.Status
-		r.emit(event.Status{ID: r.id, Status: wireStatus(d.Body, info.Status)})
+		shown := info.WireStatus
+		if shown == "" {
+			shown = info.Status // derived: chat and messages carry none
+		}
+		r.emit(event.Status{ID: r.id, Status: shown})
 	}
 	var diffs []string
 	var values []event.Difference
