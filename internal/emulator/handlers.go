@@ -303,6 +303,18 @@ type common struct {
 	gen        generation
 }
 
+// newObjectID is a fresh id for the object ep answers with, prefixed as
+// OpenAI and Anthropic prefix theirs.
+func (ep endpoint) newObjectID() string {
+	switch ep {
+	case epChat:
+		return newID("chatcmpl-")
+	case epMessages:
+		return newID("msg_")
+	}
+	return newID("resp_")
+}
+
 // prepare parses the fault key of c.metadata and builds the job.
 func (e *Emulator) prepare(ep endpoint, c common) (*job, *apiError) {
 	f := e.base
@@ -316,17 +328,8 @@ func (e *Emulator) prepare(ep endpoint, c common) (*job, *apiError) {
 	if f.outcome == StatusIncomplete {
 		c.gen = c.gen.halve()
 	}
-	var id string
-	switch ep {
-	case epChat:
-		id = newID("chatcmpl-")
-	case epMessages:
-		id = newID("msg_")
-	default:
-		id = newID("resp_")
-	}
 	return &job{
-		id: id, ep: ep, background: c.background, createdAt: e.now(),
+		id: ep.newObjectID(), ep: ep, background: c.background, createdAt: e.now(),
 		model: c.model, metadata: c.metadata, outputMsgID: newID("msg_"),
 		gen: c.gen, f: f, webhookURL: webhookURL(c.metadata), token: c.metadata["webhook_token"], names: e.o.StatusNames,
 		done: make(chan struct{}), cancelCh: make(chan struct{}),

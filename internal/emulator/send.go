@@ -43,9 +43,8 @@ func SamplePayload(s Sample, now time.Time) (id string, body []byte) {
 	if status == StatusIncomplete {
 		gen = gen.halve()
 	}
-	prefix := map[endpoint]string{epResponses: "resp_", epChat: "chatcmpl-", epMessages: "msg_"}[ep]
 	j := &job{
-		id: newID(prefix), ep: ep, background: ep == epResponses, createdAt: now.Add(-2 * time.Second),
+		id: ep.newObjectID(), ep: ep, background: ep == epResponses, createdAt: now.Add(-2 * time.Second),
 		model: s.Model, metadata: md, outputMsgID: newID("msg_"), gen: gen,
 	}
 	return j.id, j.render(status, now)
