@@ -1,11 +1,11 @@
 // Package payload reads, redacts and compares the JSON bodies that Sail
 // sends to completion webhooks and answers on GET.
 //
-// Standard parts do the JSON: encoding/json/v2 decodes the fields sail
-// reads into a declared struct (inspect.go), straight from a jsontext
-// decoder over the caller's buffer, so a 32 MiB body is walked in place
-// and its strings stay byte spans until asked for; jsontext validates,
-// unquotes and compacts; Compare decodes both sides with encoding/json.
+// Standard parts do the JSON: a jsontext decoder over the caller's buffer
+// validates the body and hands back the fields sail reads as byte spans
+// (inspect.go), so a 32 MiB body is walked in place and its strings stay
+// spans until asked for; jsontext unquotes; Compare decodes both sides
+// with encoding/json.
 //
 // Hand-written, because no library does it (about 400 of the ~1,310
 // lines):
@@ -21,10 +21,10 @@
 package payload
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/sailresearch/sail/internal/event"
@@ -91,138 +91,53 @@ var kinds = map[jsontext.Kind]string{'[': "array", '"': "string", 't': "boolean"
 
 type span struct{ s, e int }
 
-// The fields sail reads are declared as structs and decoded by
-// encoding/json/v2 from the pooled jsontext decoder, which reads the
-// caller's buffer in place. Every leaf is a span type below, so no string
-// is copied until info asks for it, and every node skips a value of
-// another kind instead of failing: a sender's odd types leave a field
-// empty, as before.
-type doc struct {
-	ID         str `json:"id"`
-	Object     str `json:"object"`
-	Type       str `json:"type"`
-	Status     str `json:"status"`
-	Model      str `json:"model"`
-	StopReason str `json:"stop_reason"`
-	OutputText str `json:"output_text"`
-	Metadata   obj[struct {
-		CompletionWebhook str    `json:"completion_webhook"`
-		WebhookToken      tokens `json:"webhook_token"`
-	}] `json:"metadata"`
-	Output list[obj[struct {
-		Type    str             `json:"type"`
-		Content list[obj[part]] `json:"content"`
-	}]] `json:"output"`
-	Choices list[obj[struct {
-		FinishReason str `json:"finish_reason"`
-		Message      obj[struct {
-			Content content `json:"content"`
-		}] `json:"message"`
-	}]] `json:"choices"`
-	Content list[obj[part]] `json:"content"`
-	Usage   obj[struct {
-		Input      count `json:"input_tokens"`
-		Output     count `json:"output_tokens"`
-		Total      count `json:"total_tokens"`
-		Prompt     count `json:"prompt_tokens"`
-		Completion count `json:"completion_tokens"`
-	}] `json:"usage"`
+// A walk with a jsontext decoder reads the fields sail needs, as byte
+// spans of the caller's buffer: no string is copied until info asks for
+// it, and everything else is skipped. The struct decoding of
+// encoding/json/v2 did the same at three times the cost per delivery.
+// The rules are encoding/json's: names match exactly once unquoted, the
+// last of duplicate names wins (objects merge, arrays start over), and
+// a value of an unexpected type leaves its field empty.
+
+// node names the places in a payload that hold fields sail reads.
+type node uint8
+
+const (
+	root        node = iota
+	meta             // metadata
+	outputItem       // output[i]
+	outputPart       // output[i].content[j]
+	choice           // choices[0]
+	message          // choices[0].message
+	messagePart      // choices[0].message.content[j]
+	contentPart      // content[j] (Anthropic)
+	usage
+)
+
+type part struct{ typ, text span }
+
+type item struct {
+	typ   span
+	parts []part
 }
 
-type part struct {
-	Type str `json:"type"`
-	Text str `json:"text"`
-}
-
-// str is the span of a string value; e == 0 when absent or not a string.
-type str span
-
-func (s *str) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*s = str{}
-	if d.PeekKind() != '"' {
-		return d.SkipValue()
-	}
-	v, err := d.ReadValue()
-	if err == nil {
-		*s = str{int(d.InputOffset()) - len(v), int(d.InputOffset())}
-	}
-	return err
-}
-
-// obj decodes T from an object (merging duplicates, as v2 does) and
-// skips anything else.
-type obj[T any] struct {
-	v  T
-	ok bool
-}
-
-func (o *obj[T]) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	if d.PeekKind() != '{' {
-		return d.SkipValue()
-	}
-	o.ok = true
-	return json.UnmarshalDecode(d, &o.v)
-}
-
-// list decodes an array, the last one of duplicates winning, and skips
-// anything else.
-type list[T any] []T
-
-func (l *list[T]) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*l = nil
-	if d.PeekKind() != '[' {
-		return d.SkipValue()
-	}
-	return json.UnmarshalDecode(d, (*[]T)(l))
-}
-
-// content is a chat message's content: a string or an array of parts.
-type content struct {
-	text  str
-	parts list[obj[part]]
-}
-
-func (c *content) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	*c = content{}
-	if d.PeekKind() == '"' {
-		return c.text.UnmarshalJSONFrom(d)
-	}
-	return c.parts.UnmarshalJSONFrom(d)
-}
-
-// tokens keeps the span of every metadata.webhook_token value, whatever
-// its type, so that Redact masks each of duplicates.
-type tokens struct {
-	spans []span
-	has   bool // the last one is neither null nor ""
-}
-
-func (t *tokens) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	v, err := d.ReadValue()
-	if err == nil {
-		t.spans = append(t.spans, span{int(d.InputOffset()) - len(v), int(d.InputOffset())})
-		t.has = string(v) != "null" && string(v) != `""`
-	}
-	return err
-}
-
-// count is a token count; a float is truncated, anything else is 0.
-type count struct {
-	n   int64
-	set bool
-}
-
-func (c *count) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	v, err := d.ReadValue()
-	*c = count{parseCount(v), true}
-	return err
+type counts struct {
+	input, output, total, prompt, completion int64
+	totalSet                                 bool
 }
 
 type inspector struct {
-	doc
-	b          []byte
-	tokenSpans []span // every root metadata.webhook_token value
-	hasToken   bool
+	b                                                   []byte
+	id, object, typ, status, model, stopReason, outText span
+	webhook                                             span
+	tokenSpans                                          []span // every root metadata.webhook_token value
+	hasToken                                            bool
+	output                                              []item
+	content                                             []part
+	choiceOK                                            bool
+	finish, msgText                                     span
+	msgParts                                            []part
+	usage                                               *counts
 }
 
 // inspect walks the body once, validating it on the way.
@@ -239,22 +154,214 @@ func inspect(body []byte) (*inspector, error) {
 		return nil, &NotObjectError{Kind: kinds[k]}
 	}
 	in := &inspector{b: body}
-	if err := json.UnmarshalDecode(&r.dec, &in.doc); err != nil {
+	if err := in.walkObject(r, root); err != nil {
 		return nil, r.fail(err)
 	}
 	if err := r.end(); err != nil {
 		return nil, err
 	}
-	in.tokenSpans, in.hasToken = in.Metadata.v.WebhookToken.spans, in.Metadata.v.WebhookToken.has
 	return in, nil
 }
 
+func (in *inspector) walkObject(r *reader, at node) error {
+	d := &r.dec
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	for d.PeekKind() != '}' {
+		raw, err := d.ReadValue()
+		if err != nil {
+			return err
+		}
+		name := raw[1 : len(raw)-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			s, _ := unquote(raw, -1)
+			name = []byte(s)
+		}
+		if err := in.member(r, at, string(name)); err != nil {
+			return err
+		}
+	}
+	_, err := d.ReadToken()
+	return err
+}
+
+// member reads the value of the member called name of an object at at.
+func (in *inspector) member(r *reader, at node, name string) error {
+	switch at {
+	case root:
+		switch name {
+		case "id":
+			return in.str(r, &in.id)
+		case "object":
+			return in.str(r, &in.object)
+		case "type":
+			return in.str(r, &in.typ)
+		case "status":
+			return in.str(r, &in.status)
+		case "model":
+			return in.str(r, &in.model)
+		case "stop_reason":
+			return in.str(r, &in.stopReason)
+		case "output_text":
+			return in.str(r, &in.outText)
+		case "metadata":
+			return in.objectIf(r, meta)
+		case "usage":
+			if r.dec.PeekKind() == '{' && in.usage == nil {
+				in.usage = &counts{}
+			}
+			return in.objectIf(r, usage)
+		case "output":
+			in.output = nil
+			return in.array(r, outputItem)
+		case "content":
+			in.content = nil
+			return in.array(r, contentPart)
+		case "choices":
+			in.choiceOK, in.finish, in.msgText, in.msgParts = false, span{}, span{}, nil
+			return in.array(r, choice)
+		}
+	case meta:
+		switch name {
+		case "completion_webhook":
+			return in.str(r, &in.webhook)
+		case "webhook_token":
+			v, sp, err := r.value()
+			if err == nil {
+				in.tokenSpans = append(in.tokenSpans, sp)
+				in.hasToken = string(v) != "null" && string(v) != `""`
+			}
+			return err
+		}
+	case outputItem:
+		it := &in.output[len(in.output)-1]
+		switch name {
+		case "type":
+			return in.str(r, &it.typ)
+		case "content":
+			it.parts = nil
+			return in.array(r, outputPart)
+		}
+	case outputPart, messagePart, contentPart:
+		p := in.lastPart(at)
+		switch name {
+		case "type":
+			return in.str(r, &p.typ)
+		case "text":
+			return in.str(r, &p.text)
+		}
+	case choice:
+		switch name {
+		case "finish_reason":
+			return in.str(r, &in.finish)
+		case "message":
+			return in.objectIf(r, message)
+		}
+	case message:
+		if name == "content" {
+			in.msgText, in.msgParts = span{}, nil
+			if r.dec.PeekKind() == '"' {
+				return in.str(r, &in.msgText)
+			}
+			return in.array(r, messagePart)
+		}
+	case usage:
+		u, dst := in.usage, (*int64)(nil)
+		switch name {
+		case "input_tokens":
+			dst = &u.input
+		case "output_tokens":
+			dst = &u.output
+		case "total_tokens":
+			dst, u.totalSet = &u.total, true
+		case "prompt_tokens":
+			dst = &u.prompt
+		case "completion_tokens":
+			dst = &u.completion
+		default:
+			return r.skip()
+		}
+		v, _, err := r.value()
+		*dst = parseCount(v)
+		return err
+	}
+	return r.skip()
+}
+
+// str records the span of a string value, or clears it for another kind.
+func (in *inspector) str(r *reader, dst *span) error {
+	if r.dec.PeekKind() != '"' {
+		*dst = span{}
+		return r.skip()
+	}
+	_, sp, err := r.value()
+	*dst = sp
+	return err
+}
+
+func (in *inspector) objectIf(r *reader, at node) error {
+	if r.dec.PeekKind() != '{' {
+		return r.skip()
+	}
+	return in.walkObject(r, at)
+}
+
+// array walks the objects of an array, each one at elem; for choices only
+// the first element counts, and only when it is an object.
+func (in *inspector) array(r *reader, elem node) error {
+	if r.dec.PeekKind() != '[' {
+		return r.skip()
+	}
+	d := &r.dec
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	for i := 0; d.PeekKind() != ']'; i++ {
+		if d.PeekKind() != '{' || elem == choice && i > 0 {
+			if err := r.skip(); err != nil {
+				return err
+			}
+			continue
+		}
+		switch elem {
+		case outputItem:
+			in.output = append(in.output, item{})
+		case outputPart:
+			it := &in.output[len(in.output)-1]
+			it.parts = append(it.parts, part{})
+		case messagePart:
+			in.msgParts = append(in.msgParts, part{})
+		case contentPart:
+			in.content = append(in.content, part{})
+		case choice:
+			in.choiceOK = true
+		}
+		if err := in.walkObject(r, elem); err != nil {
+			return err
+		}
+	}
+	_, err := d.ReadToken()
+	return err
+}
+
+func (in *inspector) lastPart(at node) *part {
+	ps := &in.content
+	switch at {
+	case outputPart:
+		ps = &in.output[len(in.output)-1].parts
+	case messagePart:
+		ps = &in.msgParts
+	}
+	return &(*ps)[len(*ps)-1]
+}
+
 // texts returns the spans of the text parts of type want.
-func texts(parts list[obj[part]], want string, b []byte) []span {
+func texts(parts []part, want string, b []byte) []span {
 	var out []span
 	for _, p := range parts {
-		if p.ok && p.v.Text.e != 0 && p.v.Type.e != 0 && field(b, p.v.Type) == want {
-			out = append(out, span(p.v.Text))
+		if p.text.e != 0 && p.typ.e != 0 && field(b, p.typ) == want {
+			out = append(out, p.text)
 		}
 	}
 	return out
@@ -270,7 +377,7 @@ func parseCount(raw []byte) int64 {
 	return 0
 }
 
-func field(b []byte, sp str) string {
+func field(b []byte, sp span) string {
 	if sp.e == 0 {
 		return ""
 	}
@@ -299,35 +406,32 @@ func (in *inspector) text(spans []span, limit int) string {
 func (in *inspector) info(maxText int) Info {
 	b := in.b
 	info := Info{
-		ID:         field(b, in.ID),
-		Object:     field(b, in.Object),
-		WireStatus: field(b, in.Status),
-		Model:      field(b, in.Model),
-		WebhookURL: field(b, in.Metadata.v.CompletionWebhook),
+		ID:         field(b, in.id),
+		Object:     field(b, in.object),
+		WireStatus: field(b, in.status),
+		Model:      field(b, in.model),
+		WebhookURL: field(b, in.webhook),
 		HasToken:   in.hasToken,
 	}
 	info.Status = status.Normalize(info.WireStatus)
-	if info.Object == "" && field(b, in.Type) == "message" {
+	if info.Object == "" && field(b, in.typ) == "message" {
 		info.Object = "message" // Anthropic Messages carry "type", not "object"
 	}
 	// Only output items of type "message" (or untyped) carry text, as in the SDKs.
 	var output, choiceText []span
-	for _, it := range in.Output {
-		if it.ok && (it.v.Type.e == 0 || field(b, it.v.Type) == "message") {
-			output = append(output, texts(it.v.Content, "output_text", b)...)
+	for _, it := range in.output {
+		if it.typ.e == 0 || field(b, it.typ) == "message" {
+			output = append(output, texts(it.parts, "output_text", b)...)
 		}
 	}
-	var finishReason str
-	if len(in.Choices) > 0 && in.Choices[0].ok {
-		c := in.Choices[0].v
-		finishReason = c.FinishReason
-		if m := c.Message.v.Content; m.text.e != 0 {
-			choiceText = []span{span(m.text)}
+	if in.choiceOK {
+		if in.msgText.e != 0 {
+			choiceText = []span{in.msgText}
 		} else {
-			choiceText = texts(m.parts, "text", b)
+			choiceText = texts(in.msgParts, "text", b)
 		}
 	}
-	contentText := texts(in.Content, "text", b)
+	contentText := texts(in.content, "text", b)
 	var ts []span
 	switch {
 	case info.Object == "response":
@@ -344,15 +448,15 @@ func (in *inspector) info(maxText int) Info {
 			}
 		}
 	}
-	if len(ts) == 0 && in.OutputText.e != 0 {
-		ts = []span{span(in.OutputText)}
+	if len(ts) == 0 && in.outText.e != 0 {
+		ts = []span{in.outText}
 	}
 	info.OutputText = in.text(ts, maxText)
 
 	if info.Status == "" {
-		reason := field(b, finishReason)
+		reason := field(b, in.finish)
 		if info.Object == "message" || reason == "" {
-			reason = field(b, in.StopReason)
+			reason = field(b, in.stopReason)
 		}
 		switch reason {
 		case "":
@@ -362,12 +466,12 @@ func (in *inspector) info(maxText int) Info {
 			info.Status = "completed"
 		}
 	}
-	if u := in.Usage.v; in.Usage.ok {
-		eu := &event.Usage{InputTokens: u.Input.n, OutputTokens: u.Output.n, TotalTokens: u.Total.n}
+	if u := in.usage; u != nil {
+		eu := &event.Usage{InputTokens: u.input, OutputTokens: u.output, TotalTokens: u.total}
 		if eu.InputTokens == 0 && eu.OutputTokens == 0 {
-			eu.InputTokens, eu.OutputTokens = u.Prompt.n, u.Completion.n // Chat Completions names
+			eu.InputTokens, eu.OutputTokens = u.prompt, u.completion // Chat Completions names
 		}
-		if !u.Total.set {
+		if !u.totalSet {
 			eu.TotalTokens = eu.InputTokens + eu.OutputTokens // Anthropic sends no total
 		}
 		info.Usage = eu

@@ -89,6 +89,8 @@ func (r *reader) fail(err error) error {
 	}
 	var se *jsontext.SyntacticError
 	switch {
+	case errors.As(err, new(*SyntaxError)):
+		return err // from value or skip, already turned
 	case errors.As(err, &se) && !errors.Is(se.Err, io.ErrUnexpectedEOF):
 		msg := "invalid JSON"
 		if se.Err != nil {
