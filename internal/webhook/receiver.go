@@ -366,10 +366,11 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	}
 	d.HTTPStatus, d.Error = out.status, out.errMsg
 
-	// Everything else happens after the answer, off this goroutine, in the
-	// order the deliveries were decided: the task is queued before the
-	// answer is written (so a later request cannot overtake it) and starts
-	// once the answer has been flushed, which takes microseconds.
+	// Everything else happens after the answer, in the order the
+	// deliveries were decided: the task is queued before the answer is
+	// written (so a later request cannot overtake it) and starts once the
+	// answer has been flushed, on whichever handler goroutine drains the
+	// queue.
 	answered := make(chan struct{})
 	r.work.push(func() {
 		awaitClose(answered)
@@ -389,6 +390,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 			})
 		}
 	})
+	defer r.work.drain() // after close(answered), deferred below
 	defer close(answered)
 	if truncated {
 		w.Header().Set("Connection", "close") // the rest of the body is not read
