@@ -68,9 +68,8 @@ const (
 var (
 	prefixes   = [2]string{"seg-", "rej-"}
 	castagnoli = crc32.MakeTable(crc32.Castagnoli)
-)
+	errTorn    = errors.New("incomplete record")
 
-var (
 	ErrNotFound = errors.New("no such delivery in the history") // from Get and Last
 	ErrClosed   = errors.New("history is closed")               // from Save after Close
 )
@@ -362,8 +361,6 @@ func (s *Store) scan(seg *segment, data []byte) []*entry {
 	}
 	return entries
 }
-
-var errTorn = errors.New("incomplete record")
 
 // readFrame parses the frame at data[off:]. It returns errTorn when the
 // data ends before the frame does, and another error when the frame is
