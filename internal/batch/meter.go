@@ -23,6 +23,7 @@ type Meter struct {
 	lastLine int
 }
 
+// NewMeter writes to io's stderr, reading the time from now.
 func NewMeter(io *iostreams.IOStreams, now func() time.Time) *Meter {
 	// The first plain line comes one interval in, not at the first result.
 	p := &Meter{io: io, now: now, tty: io.CanRedraw(), last: now()}
@@ -36,6 +37,8 @@ func NewMeter(io *iostreams.IOStreams, now func() time.Time) *Meter {
 	return p
 }
 
+// Update redraws the bar (a terminal) or prints a line (every few
+// seconds otherwise).
 func (p *Meter) Update(pr Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -82,6 +85,7 @@ func (p *Meter) Update(pr Progress) {
 	p.lastLine = len(line)
 }
 
+// Log prints a line for people, clearing the bar first.
 func (p *Meter) Log(msg string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -92,6 +96,7 @@ func (p *Meter) Log(msg string) {
 	fmt.Fprintln(p.io.ErrOut, msg)
 }
 
+// Finish clears the bar.
 func (p *Meter) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
