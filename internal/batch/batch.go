@@ -72,6 +72,9 @@ type Options struct {
 	OnLineError func(*LineError)      // malformed line, reported and skipped
 	OnProgress  func(Progress)        // after each result
 	Now         func() time.Time
+	// Say shows a line to people (stderr) without tearing the progress
+	// display; nil shows it nowhere. A Runner reports through it.
+	Say func(string)
 }
 
 // Progress is what the progress display needs.
@@ -120,6 +123,10 @@ func Worse(a, b int) int {
 	}
 	return a
 }
+
+// Runner carries a batch's items: Run, one create each, or another path
+// such as Sail's Batches API.
+type Runner func(ctx context.Context, r *Reader, o Options) (Summary, error)
 
 // Run reads items from r and runs them. It returns when every item read has
 // a result, the input is exhausted, or ctx ends (then items in flight are

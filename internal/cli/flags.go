@@ -21,6 +21,7 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/session"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -37,6 +38,16 @@ func applyFlags(cmd *cobra.Command, cfg *config.Config, flagToKey map[string]str
 }
 
 func versionShort() string { return buildinfo.Get().Version }
+
+// quietLogger keeps SDK and server logs off the terminal; SAIL_DEBUG=1
+// would be the place to route them to stderr.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.DiscardHandler)
+}
+
+// writePayload writes a payload for people (indented, sanitised) when
+// pretty, as it is otherwise.
+func writePayload(w io.Writer, p []byte, pretty bool) { session.WritePayload(w, p, pretty) }
 
 // tunnelFlags are shared by run and listen.
 type tunnelFlags struct {
@@ -93,25 +104,35 @@ func (h *historyFlags) register(cmd *cobra.Command) {
 func (h *historyFlags) resolve(cfg *config.Config) { h.Dir = cfg.Get("history_dir") }
 
 // dir is the history directory after defaults.
-func (h *historyFlags) dir(f *Factory) string {
+func (h *historyFlags) dir(f *Factory) string { return h.dirIn(f.Env) }
+
+func (h *historyFlags) dirIn(env config.Env) string {
 	if h.Dir != "" {
 		return h.Dir
 	}
-	return filepath.Join(config.StateDir(f.Env), "history")
+	return filepath.Join(config.StateDir(env), "history")
 }
 
 // open returns the store, or nil with --no-history.
 func (h *historyFlags) open(f *Factory) (*store.Store, error) {
-	if h.NoHistory {
-		return nil, nil
+	return h.opener(f.Env, f.Now, f.IO.ErrOut)()
+}
+
+// opener opens the store when called, or returns nil with --no-history;
+// warnings go to errOut.
+func (h *historyFlags) opener(env config.Env, now func() time.Time, errOut io.Writer) func() (*store.Store, error) {
+	return func() (*store.Store, error) {
+		if h.NoHistory {
+			return nil, nil
+		}
+		st, err := store.Open(h.dirIn(env), store.Options{Keep: h.Keep, Now: now, Warn: func(msg string) {
+			fmt.Fprintf(errOut, "warning: history: %s\n", msg)
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("open delivery history: %w (use --history-dir DIR or --no-history)", err)
+		}
+		return st, nil
 	}
-	st, err := store.Open(h.dir(f), store.Options{Keep: h.Keep, Now: f.Now, Warn: func(msg string) {
-		fmt.Fprintf(f.IO.ErrOut, "warning: history: %s\n", msg)
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("open delivery history: %w (use --history-dir DIR or --no-history)", err)
-	}
-	return st, nil
 }
 
 // forwardFlags re-post accepted deliveries to the user's app.
@@ -150,16 +171,16 @@ func checkHTTPURL(flag, v string) error {
 	return nil
 }
 
-func (w *forwardFlags) forwarder(f *Factory) *webhook.Forwarder {
+func (w *forwardFlags) forwarder(client *http.Client) *webhook.Forwarder {
 	if w.URL == "" {
 		return nil
 	}
-	return &webhook.Forwarder{URL: w.URL, Token: w.Token, Client: noRedirectClient(f.HTTPClient), Timeout: 30 * time.Second}
+	return &webhook.Forwarder{URL: w.URL, Token: w.Token, Client: noRedirectClient(client), Timeout: 30 * time.Second}
 }
 
 // replayFunc lets the TUI re-send a delivery to --forward-to (key r).
-func (w *forwardFlags) replayFunc(f *Factory) func(context.Context, event.Delivery) event.Forwarded {
-	fw := w.forwarder(f)
+func (w *forwardFlags) replayFunc(client *http.Client) func(context.Context, event.Delivery) event.Forwarded {
+	fw := w.forwarder(client)
 	if fw == nil {
 		return nil
 	}
@@ -222,14 +243,6 @@ func (e *emulatorFlags) options(log func(emulator.Attempt)) emulator.Options {
 		RetryBackoff: e.RetryBackoff, StatusNames: e.StatusNames, MaxAttempts: e.MaxAttempts, Log: log,
 		NoBatchWebhooks: !e.BatchWebhooks,
 	}
-}
-
-// storeOrNil keeps a nil *store.Store from becoming a non-nil interface.
-func storeOrNil(st *store.Store) webhook.Saver {
-	if st == nil {
-		return nil
-	}
-	return st
 }
 
 // genFlags are the create parameters of run and responses create, mapped

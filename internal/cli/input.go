@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sailspec"
 )
 
@@ -108,4 +110,21 @@ func ParseMetadata(pairs []string, reserve int) (map[string]string, error) {
 		return nil, exitcode.New(exitcode.Usage, "too many --metadata keys: %d, and Sail allows %d in all (sail uses %d)", len(out), maxMetadataKeys, reserve)
 	}
 	return out, nil
+}
+
+// checkToken refuses a webhook token that is too short to be masked
+// wherever it appears (payload.MinTokenLen: masking a short string in
+// every payload and header would mangle ordinary text, and not masking it
+// would leak it), or that a bearer header cannot carry.
+func checkToken(flag, tok string) error {
+	if len(tok) < payload.MinTokenLen {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("%s is %d characters; webhook tokens need at least %d so sail can mask them wherever they appear", flag, len(tok), payload.MinTokenLen),
+			"use --token auto for a random 256-bit token, or a longer value")
+	}
+	if strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f || r >= utf8.RuneSelf }) {
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s holds spaces, control or non-ASCII characters, which an Authorization header cannot carry", flag),
+			"use --token auto for a random token")
+	}
+	return nil
 }

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/batch"
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/run"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/sailbatch"
 )
@@ -35,43 +31,31 @@ func (s *sailBatchFlags) register(cmd *cobra.Command) {
 	_ = fl.MarkHidden("sail-batch-max-bytes")
 }
 
-type batchRunner func(context.Context, *batch.Reader, batch.Options) (batch.Summary, error)
-
-// runner is batch.Run, or with --sail-batch the Sail batch path, which
-// also reports its batches and how each item ended.
-func (s *sailBatchFlags) runner(f *Factory, client run.API, prog *batchProgress) (batchRunner, error) {
+// validate refuses --sail-batch flags that cannot work, before the batch
+// file is read or the results file is touched.
+func (s *sailBatchFlags) validate(ep sail.Endpoint) error {
 	if !s.Enabled {
-		return batch.Run, nil
+		return nil
 	}
 	if s.MaxRequests < 0 || s.MaxBytes < 0 {
-		return nil, exitcode.New(exitcode.Usage, "--sail-batch limits must not be negative")
+		return exitcode.New(exitcode.Usage, "--sail-batch limits must not be negative")
 	}
 	if err := sail.CheckBatchLabel(s.Label); err != nil {
-		return nil, err
+		return err
 	}
-	api, ok := client.(sailbatch.API)
-	if !ok {
-		return nil, errors.New("--sail-batch: this client has no batches API")
+	if ep != "" && ep != sail.Responses {
+		return exitcode.WithHint(exitcode.Usage,
+			fmt.Errorf("--sail-batch sends responses requests only, not %s", ep),
+			"drop --endpoint, or drop --sail-batch")
 	}
-	return func(ctx context.Context, r *batch.Reader, bo batch.Options) (batch.Summary, error) {
-		if bo.Defaults.Endpoint != "" && bo.Defaults.Endpoint != sail.Responses {
-			return batch.Summary{}, exitcode.WithHint(exitcode.Usage,
-				fmt.Errorf("--sail-batch sends responses requests only, not %s", bo.Defaults.Endpoint),
-				"drop --endpoint, or drop --sail-batch")
-		}
-		sum, paths, err := sailbatch.Run(ctx, r, bo, sailbatch.Options{
-			API: api, Label: s.Label,
-			Limits: sail.BatchLimits{MaxRequests: s.MaxRequests, MaxBytes: s.MaxBytes},
-			OnBatch: func(id string, n int) {
-				prog.log(fmt.Sprintf("created Sail batch %s with %d requests", id, n))
-			},
-			OnNotice: func(msg string) { prog.log("warning: " + msg) },
-		})
-		prog.finish()
-		if len(paths.Batches) > 0 {
-			fmt.Fprintf(f.IO.ErrOut, "Sail batches %s: %d items finished by webhook, %d by polling\n",
-				strings.Join(paths.Batches, ", "), paths.Webhook, paths.Poll)
-		}
-		return sum, err
-	}, nil
+	return nil
+}
+
+// runner is nil (one create per item), or with --sail-batch the Sail batch
+// path.
+func (s *sailBatchFlags) runner() batch.Runner {
+	if !s.Enabled {
+		return nil
+	}
+	return sailbatch.Runner(s.Label, sail.BatchLimits{MaxRequests: s.MaxRequests, MaxBytes: s.MaxBytes})
 }

@@ -73,7 +73,7 @@ func (r *leakRig) options(ep sail.Endpoint) Options {
 		PollInterval: 20 * time.Millisecond,
 		WebhookGrace: 200 * time.Millisecond,
 		Settle:       20 * time.Millisecond,
-		Sink:         Ordered(r.events),
+		Sink:         event.Ordered(r.events),
 	}
 }
 

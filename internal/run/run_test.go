@@ -55,7 +55,7 @@ func newHarness(t *testing.T, eo emulator.Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.sink = Ordered(h.events)
+	h.sink = event.Ordered(h.events)
 	h.inbox = inbox.Serve(tun, webhook.NewReceiver(webhook.Options{Sink: h.sink}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -367,7 +367,7 @@ func TestRunCreateErrorKeepsCode(t *testing.T) {
 
 func TestOrderedHoldsDeliveriesUntilCreated(t *testing.T) {
 	var rec event.Recorder
-	s := Ordered(&rec)
+	s := event.Ordered(&rec)
 	s.Emit(event.Ready{})
 	s.Emit(event.Delivery{Attempt: 1})
 	s.Emit(event.Forwarded{})

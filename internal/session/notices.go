@@ -1,7 +1,6 @@
-package cli
+package session
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -31,37 +30,5 @@ func attemptNotices(sink event.Sink, backoff time.Duration, maxAttempts int) fun
 		}
 		sink.Emit(event.Notice{Level: "warn", Message: fmt.Sprintf(
 			"sender: delivery attempt %d failed (%s); %s", a.Number, why, next)})
-	}
-}
-
-// onSecondInterrupt calls abort when a second SIGINT or SIGTERM arrives;
-// the first is the caller's context. It returns the function that stops
-// watching.
-func onSecondInterrupt(f *Factory, abort context.CancelFunc) func() {
-	if f.Interrupts == nil {
-		return func() {}
-	}
-	sigs, stop := f.Interrupts()
-	done := make(chan struct{})
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-sigs:
-				if n++; n >= 2 {
-					abort()
-					// A third Ctrl-C, should shutdown ever hang, kills
-					// the process as the default handler does.
-					stop()
-					return
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		stop()
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package session
 
 import (
 	"github.com/sailresearch/sail/internal/event"
@@ -10,9 +10,9 @@ import (
 // read a selected delivery, and older ones, back from the history. They are
 // the only place the view meets the store.
 
-// viewLoader reads one delivery's body and headers by record id; nil with
+// Loader reads one delivery's body and headers by record id; nil with
 // --no-history.
-func viewLoader(st *store.Store) func(string) (ui.Stored, error) {
+func Loader(st *store.Store) func(string) (ui.Stored, error) {
 	if st == nil {
 		return nil
 	}
@@ -25,9 +25,9 @@ func viewLoader(st *store.Store) func(string) (ui.Stored, error) {
 	}
 }
 
-// viewOlder lists up to n deliveries stored before the record before,
+// Older lists up to n deliveries stored before the record before,
 // newest first, without bodies; nil with --no-history.
-func viewOlder(st *store.Store) func(string, int) ([]event.Delivery, error) {
+func Older(st *store.Store) func(string, int) ([]event.Delivery, error) {
 	if st == nil {
 		return nil
 	}

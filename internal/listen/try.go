@@ -1,4 +1,4 @@
-package cli
+package listen
 
 import (
 	"strings"
@@ -18,7 +18,7 @@ func listenTry(url, tokenMode, tokenEnv string) (try []string, warning string) {
 	u := shellQuote(url)
 	create := "sail responses create --background --webhook-url " + u
 	trigger := "sail trigger --to " + u
-	if tokenMode == "none" || tokenMode == "" {
+	if tokenMode == tokenNone || tokenMode == "" {
 		return []string{create + ` "What is 2+2?"`, trigger},
 			"No token: anyone who has this URL can post to it. Require one with --token VALUE, --token-env VAR or --token auto."
 	}
@@ -26,7 +26,7 @@ func listenTry(url, tokenMode, tokenEnv string) (try []string, warning string) {
 	if v == "" {
 		v = tokenVar
 		what := "the value you gave --token"
-		if tokenMode == "auto" {
+		if tokenMode == TokenAuto {
 			what = "the token printed above (--token auto)"
 		}
 		try = append(try, "# $"+v+": "+what)
