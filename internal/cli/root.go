@@ -64,7 +64,7 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 		c.GroupID = "api"
 		root.AddCommand(c)
 	}
-	root.AddCommand(NewCmdDoctor(f), NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
+	root.AddCommand(NewCmdDoctor(f, nil), NewCmdVersion(f, nil), NewCmdConfig(f), newExitCodesTopic())
 	addCompletionExamples(root)
 	return root
 }
