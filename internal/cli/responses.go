@@ -29,11 +29,11 @@ func (a *apiFlags) register(cmd *cobra.Command) {
 // printJSON writes raw JSON: indented on a terminal, compact otherwise.
 // metadata.webhook_token is masked: Sail echoes it in every response
 // object, and a secret must not reach a terminal or a script's log.
-func printJSON(io *iostreams.IOStreams, raw []byte) error {
+func printJSON(s *iostreams.IOStreams, raw []byte) error {
 	raw = payload.Redact(bytes.Clone(raw), "")
 	var buf []byte
 	var err error
-	if io.StdoutTTY {
+	if s.StdoutTTY {
 		buf, err = json.MarshalIndent(json.RawMessage(raw), "", "  ")
 	} else {
 		buf, err = json.Marshal(json.RawMessage(raw))
@@ -43,7 +43,7 @@ func printJSON(io *iostreams.IOStreams, raw []byte) error {
 		// still JSON and no raw control byte (NUL, ESC) reaches it.
 		buf, _ = json.Marshal(string(raw))
 	}
-	_, err = io.Out.Write(append(buf, '\n'))
+	_, err = s.Out.Write(append(buf, '\n'))
 	return err
 }
 

@@ -48,7 +48,7 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 	for _, c := range []*cobra.Command{
 		NewCmdRun(f, nil),
 		NewCmdListen(f, nil),
-		NewCmdHistory(f),
+		NewCmdHistory(f, nil),
 		NewCmdReplay(f, nil),
 		NewCmdTrigger(f, nil),
 		NewCmdEmulator(f, nil),
