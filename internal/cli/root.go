@@ -43,7 +43,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		c.GroupID = "api"
 		root.AddCommand(c)
 	}
-	root.AddCommand(NewCmdDoctor(f, nil), NewCmdVersion(f, nil), NewCmdConfig(f), newExitCodesTopic())
+	root.AddCommand(NewCmdDoctor(f, nil), NewCmdVersion(f, nil), NewCmdConfig(f), NewCmdCompletion(f, nil), newExitCodesTopic())
 	addCompletionExamples(root)
 	return root
 }
