@@ -16,8 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/batch"
+	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/status"
@@ -41,71 +43,67 @@ To see every request's completion webhook arrive and verify it, use
   sail batches results "$id" -o results.jsonl`,
 		Args: usageArgs(cobra.NoArgs),
 	}
-	cmd.AddCommand(newCmdBatchesCreate(f), newCmdBatchesGet(f), newCmdBatchesList(f), newCmdBatchesWait(f), newCmdBatchesResults(f))
+	cmd.AddCommand(NewCmdBatchesCreate(f, nil), NewCmdBatchesGet(f, nil), NewCmdBatchesList(f, nil), NewCmdBatchesWait(f, nil), NewCmdBatchesResults(f, nil))
 	return cmd
 }
 
-func newCmdBatchesCreate(f *Factory) *cobra.Command {
-	var api apiFlags
-	var file, label, endpoint string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "create -f FILE",
-		Short: "Create a batch from a JSONL file and print its id",
-		Long: `Create a Sail batch from FILE: one JSON object per line, the same lines as
+// BatchesCreateOptions are the inputs of `sail batches create`.
+type BatchesCreateOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error) // with this command line's flags applied
+	Client func() (*sail.Client, error)
+
+	File     string
+	Label    string
+	Endpoint string
+	JSON     bool
+	API      apiFlags
+}
+
+const batchesCreateLong = `Create a Sail batch from FILE: one JSON object per line, the same lines as
 'sail run -f' ({"custom_id", "input", "model", "instructions", "metadata",
 "max_output_tokens"}). A line without custom_id gets "line-N". Every line
 must be valid and every custom_id unique; the limits (100,000 requests,
 256 MB) are checked before anything is sent, naming the line that breaks
 them. The batch id goes to stdout; --json prints the API's answer instead.
 Retries carry the same Idempotency-Key, so a retried create cannot start a
-second batch.`,
+second batch.`
+
+// NewCmdBatchesCreate builds `sail batches create`.
+func NewCmdBatchesCreate(f *Factory, runF func(context.Context, *BatchesCreateOptions) error) *cobra.Command {
+	o := &BatchesCreateOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "create -f FILE",
+		Short: "Create a batch from a JSONL file and print its id",
+		Long:  batchesCreateLong,
 		Example: `  sail batches create -f evals.jsonl --label nightly
   id=$(sail batches create -f evals.jsonl)
   cat evals.jsonl | sail batches create -f - --json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if file == "" {
+			if o.File == "" {
 				return usageError(cmd, errors.New("-f FILE is required"))
 			}
-			switch endpoint {
+			switch o.Endpoint {
 			case "responses", "/v1/responses":
 			default:
-				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--endpoint %q: Sail batches carry responses requests only", endpoint), "use --endpoint responses")
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--endpoint %q: Sail batches carry responses requests only", o.Endpoint), "use --endpoint responses")
 			}
-			c, cfg, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			path, cleanup, err := spoolInput(f, file)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			defaults := sail.CreateRequest{Endpoint: sail.Responses, Model: cfg.Get("model")}
-			b, err := c.CreateBatch(cmd.Context(), sail.BatchCreateRequest{
-				Label: label, Requests: fileRequests(path, defaults),
-			})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(f, b.Raw)
-			}
-			if f.IO.StderrTTY {
-				fmt.Fprintf(f.IO.ErrOut, "created batch with %d requests; next: sail batches wait %s\n", b.RequestCounts["total"], render.Sanitize(b.ID))
-			}
-			_, err = fmt.Fprintln(f.IO.Out, render.Sanitize(b.ID))
-			return err
+			return batchesCreateRun(cmd.Context(), o)
 		},
 	}
+	o.Config = f.configFor(cmd, apiConfigKeys)
+	o.Client = f.apiClientFor(o.Config)
 	fl := cmd.Flags()
-	fl.StringVarP(&file, "file", "f", "", "JSONL of {\"input\", \"custom_id\", …} objects, - for stdin")
-	fl.StringVar(&label, "label", "", "batch label: 1 to 128 of A-Z a-z 0-9 _ -")
-	fl.StringVarP(&endpoint, "endpoint", "e", "responses", "endpoint of the requests (Sail batches carry responses only)")
+	fl.StringVarP(&o.File, "file", "f", "", "JSONL of {\"input\", \"custom_id\", …} objects, - for stdin")
+	fl.StringVar(&o.Label, "label", "", "batch label: 1 to 128 of A-Z a-z 0-9 _ -")
+	fl.StringVarP(&o.Endpoint, "endpoint", "e", "responses", "endpoint of the requests (Sail batches carry responses only)")
 	fl.StringP("model", "m", "", "model for lines that name none (default from config)")
-	fl.BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
-	api.register(cmd)
+	fl.BoolVar(&o.JSON, "json", false, "print the API's answer as JSON")
+	o.API.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("endpoint", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"responses\tOpenAI Responses (/v1/responses)"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -114,10 +112,39 @@ second batch.`,
 	return cmd
 }
 
+func batchesCreateRun(ctx context.Context, o *BatchesCreateOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	path, cleanup, err := spoolInput(o.IO.In, o.File)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	defaults := sail.CreateRequest{Endpoint: sail.Responses, Model: cfg.Get("model")}
+	b, err := c.CreateBatch(ctx, sail.BatchCreateRequest{Label: o.Label, Requests: fileRequests(path, defaults)})
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return printJSON(o.IO, b.Raw)
+	}
+	if o.IO.StderrTTY {
+		fmt.Fprintf(o.IO.ErrOut, "created batch with %d requests; next: sail batches wait %s\n", b.RequestCounts["total"], render.Sanitize(b.ID))
+	}
+	_, err = fmt.Fprintln(o.IO.Out, render.Sanitize(b.ID))
+	return err
+}
+
 // spoolInput returns a path that can be read more than once: FILE itself,
 // or stdin copied to a temporary file (the create reads its input once to
 // check the limits and again to stream the body).
-func spoolInput(f *Factory, file string) (string, func(), error) {
+func spoolInput(in io.Reader, file string) (string, func(), error) {
 	if file != "-" {
 		fh, err := os.Open(file)
 		if err != nil {
@@ -131,7 +158,7 @@ func spoolInput(f *Factory, file string) (string, func(), error) {
 		return "", nil, fmt.Errorf("spool stdin: %w", err)
 	}
 	cleanup := func() { os.Remove(tmp.Name()) }
-	_, err = io.Copy(tmp, f.IO.In)
+	_, err = io.Copy(tmp, in)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -180,12 +207,12 @@ func fileRequests(path string, defaults sail.CreateRequest) func(func(sail.Batch
 
 // completeBatchIDs offers the newest batch ids (one page of
 // GET /v1/batches) for commands that take a BATCH_ID.
-func completeBatchIDs(f *Factory, api *apiFlags) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+func completeBatchIDs(client func() (*sail.Client, error)) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		c, _, err := api.client(f, cmd)
+		c, err := client()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -224,9 +251,19 @@ func statusCounts(b *sail.Batch) (order []string, counts map[string]int) {
 	return order, counts
 }
 
-func newCmdBatchesGet(f *Factory) *cobra.Command {
-	var api apiFlags
-	var asJSON bool
+// BatchesGetOptions are the inputs of `sail batches get`.
+type BatchesGetOptions struct {
+	IO     *iostreams.IOStreams
+	Client func() (*sail.Client, error)
+
+	ID   string
+	JSON bool
+	API  apiFlags
+}
+
+// NewCmdBatchesGet builds `sail batches get`.
+func NewCmdBatchesGet(f *Factory, runF func(context.Context, *BatchesGetOptions) error) *cobra.Command {
+	o := &BatchesGetOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "get BATCH_ID",
 		Short: "Show a batch: its requests counted by status",
@@ -238,28 +275,37 @@ status.`,
   sail batches get batch_0123 --json | jq '.request_status | map_values(.status)'`,
 		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			o.ID = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			b, err := c.GetBatch(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(f, b.Raw)
-			}
-			return printBatch(f, b)
+			return batchesGetRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
-	api.register(cmd)
-	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	o.Client = f.apiClientFor(f.configFor(cmd, apiConfigKeys))
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the API's answer as JSON")
+	o.API.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(o.Client)
 	return cmd
 }
 
-func printBatch(f *Factory, b *sail.Batch) error {
-	w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+func batchesGetRun(ctx context.Context, o *BatchesGetOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	b, err := c.GetBatch(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return printJSON(o.IO, b.Raw)
+	}
+	return printBatch(o.IO.Out, b)
+}
+
+func printBatch(out io.Writer, b *sail.Batch) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "id\t%s\n", render.Sanitize(b.ID))
 	if b.Label != "" {
 		fmt.Fprintf(w, "label\t%s\n", render.Sanitize(b.Label))
@@ -283,10 +329,19 @@ func render0(s string) string {
 	return s
 }
 
-func newCmdBatchesList(f *Factory) *cobra.Command {
-	var api apiFlags
-	var p sail.BatchListParams
-	var asJSON bool
+// BatchesListOptions are the inputs of `sail batches list`.
+type BatchesListOptions struct {
+	IO     *iostreams.IOStreams
+	Client func() (*sail.Client, error)
+
+	Page sail.BatchListParams
+	JSON bool
+	API  apiFlags
+}
+
+// NewCmdBatchesList builds `sail batches list`.
+func NewCmdBatchesList(f *Factory, runF func(context.Context, *BatchesListOptions) error) *cobra.Command {
+	o := &BatchesListOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List batches, newest first",
@@ -298,49 +353,72 @@ page before it.`,
   sail batches list --json | jq -r '.[].id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("limit") && (p.Limit < 1 || p.Limit > 200) {
-				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--limit %d is out of range", p.Limit), "use --limit 1 to 200")
+			if cmd.Flags().Changed("limit") && (o.Page.Limit < 1 || o.Page.Limit > 200) {
+				return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--limit %d is out of range", o.Page.Limit), "use --limit 1 to 200")
 			}
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			bs, err := c.ListBatches(cmd.Context(), p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				raws := make([]json.RawMessage, len(bs))
-				for i, b := range bs {
-					raws[i] = b.Raw
-				}
-				all, _ := json.Marshal(raws)
-				return printJSON(f, all)
-			}
-			w := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tLABEL\tCREATED\tREQUESTS")
-			for _, b := range bs {
-				created := "-"
-				if b.CreatedAt > 0 {
-					created = time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", render.Sanitize(b.ID), render.Sanitize(render0(b.Label)), created, b.RequestCounts["total"])
-			}
-			return w.Flush()
+			return batchesListRun(cmd.Context(), o)
 		},
 	}
+	o.Client = f.apiClientFor(f.configFor(cmd, apiConfigKeys))
 	fl := cmd.Flags()
-	fl.IntVar(&p.Limit, "limit", 0, "batches per page, 1 to 200 (default 25)")
-	fl.StringVar(&p.AfterID, "after", "", "the page after this batch id (older)")
-	fl.StringVar(&p.BeforeID, "before", "", "the page before this batch id (newer)")
-	fl.BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
-	api.register(cmd)
+	fl.IntVar(&o.Page.Limit, "limit", 0, "batches per page, 1 to 200 (default 25)")
+	fl.StringVar(&o.Page.AfterID, "after", "", "the page after this batch id (older)")
+	fl.StringVar(&o.Page.BeforeID, "before", "", "the page before this batch id (newer)")
+	fl.BoolVar(&o.JSON, "json", false, "print the API's answer as JSON")
+	o.API.register(cmd)
 	return cmd
 }
 
-func newCmdBatchesWait(f *Factory) *cobra.Command {
-	var api apiFlags
-	var timeout, interval time.Duration
+func batchesListRun(ctx context.Context, o *BatchesListOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	bs, err := c.ListBatches(ctx, o.Page)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		raws := make([]json.RawMessage, len(bs))
+		for i, b := range bs {
+			raws[i] = b.Raw
+		}
+		all, _ := json.Marshal(raws)
+		return printJSON(o.IO, all)
+	}
+	w := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tLABEL\tCREATED\tREQUESTS")
+	for _, b := range bs {
+		created := "-"
+		if b.CreatedAt > 0 {
+			created = time.Unix(b.CreatedAt, 0).UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", render.Sanitize(b.ID), render.Sanitize(render0(b.Label)), created, b.RequestCounts["total"])
+	}
+	return w.Flush()
+}
+
+// BatchesWaitOptions are the inputs of `sail batches wait`.
+type BatchesWaitOptions struct {
+	IO     *iostreams.IOStreams
+	Client func() (*sail.Client, error)
+	Now    func() time.Time
+	// Progress starts the progress display: a bar on a terminal, plain
+	// lines otherwise.
+	Progress func() *batchProgress
+
+	ID       string
+	Timeout  time.Duration
+	Interval time.Duration
+	API      apiFlags
+}
+
+// NewCmdBatchesWait builds `sail batches wait`.
+func NewCmdBatchesWait(f *Factory, runF func(context.Context, *BatchesWaitOptions) error) *cobra.Command {
+	o := &BatchesWaitOptions{IO: f.IO, Now: f.Now, Progress: func() *batchProgress { return newBatchProgress(f) }}
 	cmd := &cobra.Command{
 		Use:   "wait BATCH_ID",
 		Short: "Wait until every request of a batch has finished",
@@ -353,32 +431,43 @@ cancelled or incomplete; 124 --timeout elapsed; 130 interrupted.`,
   sail batches wait batch_0123 --timeout 2h --poll-interval 30s`,
 		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if timeout <= 0 || interval <= 0 {
+			o.ID = args[0]
+			if o.Timeout <= 0 || o.Interval <= 0 {
 				return exitcode.New(exitcode.Usage, "--timeout and --poll-interval must be positive")
 			}
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return waitBatch(ctx, f, c, args[0], interval)
+			return batchesWaitRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 24*time.Hour, "give up after this long (exit 124)")
-	cmd.Flags().DurationVar(&interval, "poll-interval", 5*time.Second, "time between polls")
-	api.register(cmd)
-	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	o.Client = f.apiClientFor(f.configFor(cmd, apiConfigKeys))
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 24*time.Hour, "give up after this long (exit 124)")
+	cmd.Flags().DurationVar(&o.Interval, "poll-interval", 5*time.Second, "time between polls")
+	o.API.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(o.Client)
 	return cmd
 }
 
-func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, interval time.Duration) error {
-	prog := newBatchProgress(f)
-	start := f.Now()
+func batchesWaitRun(ctx context.Context, o *BatchesWaitOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	return waitBatch(ctx, o, c)
+}
+
+// waitBatch polls with a delay doubling from 200ms to o.Interval until
+// every request is terminal.
+func waitBatch(ctx context.Context, o *BatchesWaitOptions, c *sail.Client) error {
+	prog := o.Progress()
+	start := o.Now()
 	var last *sail.Batch
-	delay := min(200*time.Millisecond, interval)
+	delay := min(200*time.Millisecond, o.Interval)
 	for {
-		b, err := c.GetBatch(ctx, id)
+		b, err := c.GetBatch(ctx, o.ID)
 		switch {
 		case err == nil:
 			last = b
@@ -390,25 +479,10 @@ func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, inter
 			return err
 		}
 		if last != nil {
-			done, failed := 0, 0
-			for _, s := range last.RequestStatus {
-				if status.IsTerminal(s) {
-					done++
-					if status.Normalize(s) != sail.StatusCompleted {
-						failed++
-					}
-				}
-			}
-			prog.update(batch.Progress{Read: len(last.RequestStatus), Done: done, Failed: failed, InFlight: len(last.RequestStatus) - done, Elapsed: f.Now().Sub(start)})
-			if done == len(last.RequestStatus) {
-				prog.finish()
-				if err := printBatch(f, last); err != nil {
-					return err
-				}
-				if failed > 0 {
-					return exitcode.New(exitcode.ResponseFailed, "%d of %d requests of batch %s did not complete", failed, done, render.Sanitize(id))
-				}
-				return nil
+			pr := batchProgressOf(last, o.Now().Sub(start))
+			prog.update(pr)
+			if pr.Done == pr.Read {
+				return batchWaited(o, prog, last, pr)
 			}
 		}
 		t := time.NewTimer(delay)
@@ -417,13 +491,41 @@ func waitBatch(ctx context.Context, f *Factory, c *sail.Client, id string, inter
 			t.Stop()
 			prog.finish()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", render.Sanitize(id)), "raise --timeout; the batch keeps running")
+				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", render.Sanitize(o.ID)), "raise --timeout; the batch keeps running")
 			}
-			return exitcode.WithHint(exitcode.Interrupted, errors.New("interrupted"), "the batch keeps running: sail batches wait "+render.Sanitize(id))
+			return exitcode.WithHint(exitcode.Interrupted, errors.New("interrupted"), "the batch keeps running: sail batches wait "+render.Sanitize(o.ID))
 		case <-t.C:
 		}
-		delay = min(delay*2, interval)
+		delay = min(delay*2, o.Interval)
 	}
+}
+
+// batchProgressOf counts a batch's requests: done are terminal, failed
+// are done but not completed.
+func batchProgressOf(b *sail.Batch, elapsed time.Duration) batch.Progress {
+	done, failed := 0, 0
+	for _, s := range b.RequestStatus {
+		if status.IsTerminal(s) {
+			done++
+			if status.Normalize(s) != sail.StatusCompleted {
+				failed++
+			}
+		}
+	}
+	return batch.Progress{Read: len(b.RequestStatus), Done: done, Failed: failed, InFlight: len(b.RequestStatus) - done, Elapsed: elapsed}
+}
+
+// batchWaited reports a finished batch: its counts, and exit 6 when a
+// request did not complete.
+func batchWaited(o *BatchesWaitOptions, prog *batchProgress, b *sail.Batch, pr batch.Progress) error {
+	prog.finish()
+	if err := printBatch(o.IO.Out, b); err != nil {
+		return err
+	}
+	if pr.Failed > 0 {
+		return exitcode.New(exitcode.ResponseFailed, "%d of %d requests of batch %s did not complete", pr.Failed, pr.Done, render.Sanitize(o.ID))
+	}
+	return nil
 }
 
 func isTransient(err error) bool {
@@ -445,10 +547,20 @@ type batchResultLine struct {
 	Error      string       `json:"error,omitempty"`
 }
 
-func newCmdBatchesResults(f *Factory) *cobra.Command {
-	var api apiFlags
-	var out string
-	var concurrency int
+// BatchesResultsOptions are the inputs of `sail batches results`.
+type BatchesResultsOptions struct {
+	IO     *iostreams.IOStreams
+	Client func() (*sail.Client, error)
+
+	ID          string
+	Out         string
+	Concurrency int
+	API         apiFlags
+}
+
+// NewCmdBatchesResults builds `sail batches results`.
+func NewCmdBatchesResults(f *Factory, runF func(context.Context, *BatchesResultsOptions) error) *cobra.Command {
+	o := &BatchesResultsOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "results BATCH_ID",
 		Short: "Write one result line per custom_id of a batch",
@@ -461,34 +573,43 @@ could not be fetched (the others are still written).`,
   sail batches results batch_0123 | jq -r 'select(.status != "completed") | .custom_id'`,
 		Args: usageArgs(oneBatchID),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if concurrency < 1 {
+			o.ID = args[0]
+			if o.Concurrency < 1 {
 				return exitcode.New(exitcode.Usage, "--concurrency must be at least 1")
 			}
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			b, err := c.GetBatch(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			w := f.IO.Out
-			if out != "" {
-				fh, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-				if err != nil {
-					return exitcode.WithHint(exitcode.Usage, fmt.Errorf("-o: %w", err), "pass a writable file path")
-				}
-				defer fh.Close()
-				w = fh
-			}
-			return writeBatchResults(cmd.Context(), c, b, w, concurrency)
+			return batchesResultsRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write the lines to this file instead of stdout")
-	cmd.Flags().IntVar(&concurrency, "concurrency", 8, "results fetched at once")
-	api.register(cmd)
-	cmd.ValidArgsFunction = completeBatchIDs(f, &api)
+	o.Client = f.apiClientFor(f.configFor(cmd, apiConfigKeys))
+	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write the lines to this file instead of stdout")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 8, "results fetched at once")
+	o.API.register(cmd)
+	cmd.ValidArgsFunction = completeBatchIDs(o.Client)
 	return cmd
+}
+
+func batchesResultsRun(ctx context.Context, o *BatchesResultsOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	b, err := c.GetBatch(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	w := o.IO.Out
+	if o.Out != "" {
+		fh, err := os.OpenFile(o.Out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return exitcode.WithHint(exitcode.Usage, fmt.Errorf("-o: %w", err), "pass a writable file path")
+		}
+		defer fh.Close()
+		w = fh
+	}
+	return writeBatchResults(ctx, c, b, w, o.Concurrency)
 }
 
 // writeBatchResults fetches results with up to n in flight and writes them

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
+
+	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/iostreams"
 )
 
 // fixedValues are the closed sets shell completion offers for flag values.
@@ -41,10 +46,69 @@ func registerCompletions(cmd *cobra.Command, f *Factory) {
 	}
 }
 
-// addCompletionExamples creates cobra's completion command now rather than
-// at Execute, so its shells get the Examples every sail command has.
+// CompletionOptions are the inputs of `sail completion SHELL`.
+type CompletionOptions struct {
+	IO *iostreams.IOStreams
+
+	Shell          string // bash, zsh, fish or powershell
+	NoDescriptions bool
+	// Root is the command tree the script completes.
+	Root *cobra.Command
+}
+
+// NewCmdCompletion builds `sail completion` and its shells: cobra's own
+// command, with its help and flags, whose shells hand their options to
+// runF, else to completionRun.
+func NewCmdCompletion(f *Factory, runF func(context.Context, *CompletionOptions) error) *cobra.Command {
+	// cobra builds the command only under a root with other commands; this
+	// one lends its name, "sail", to the help text.
+	donor := &cobra.Command{Use: "sail"}
+	donor.AddCommand(&cobra.Command{Use: "placeholder", Run: func(*cobra.Command, []string) {}})
+	donor.InitDefaultCompletionCmd()
+	var cmd *cobra.Command
+	for _, c := range donor.Commands() {
+		if c.Name() == "completion" {
+			cmd = c
+		}
+	}
+	donor.RemoveCommand(cmd)
+	for _, sh := range cmd.Commands() {
+		sh.RunE = func(c *cobra.Command, args []string) error {
+			o := &CompletionOptions{IO: f.IO, Shell: c.Name(), Root: c.Root()}
+			o.NoDescriptions, _ = c.Flags().GetBool("no-descriptions")
+			if runF != nil {
+				return runF(c.Context(), o)
+			}
+			return completionRun(o)
+		}
+	}
+	return cmd
+}
+
+func completionRun(o *CompletionOptions) error {
+	out, desc := o.IO.Out, !o.NoDescriptions
+	switch o.Shell {
+	case "bash":
+		return o.Root.GenBashCompletionV2(out, desc)
+	case "zsh":
+		if !desc {
+			return o.Root.GenZshCompletionNoDesc(out)
+		}
+		return o.Root.GenZshCompletion(out)
+	case "fish":
+		return o.Root.GenFishCompletion(out, desc)
+	case "powershell":
+		if !desc {
+			return o.Root.GenPowerShellCompletion(out)
+		}
+		return o.Root.GenPowerShellCompletionWithDesc(out)
+	}
+	return exitcode.New(exitcode.Usage, "no completion for shell %q: use bash, zsh, fish or powershell", o.Shell)
+}
+
+// addCompletionExamples gives the completion command and its shells the
+// Examples every sail command has.
 func addCompletionExamples(root *cobra.Command) {
-	root.InitDefaultCompletionCmd()
 	name := root.Name()
 	examples := map[string]string{
 		"bash": "  # This shell only:\n  source <(" + name + " completion bash)\n\n" +

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/config"
+	"github.com/sailresearch/sail/internal/iostreams"
 )
 
 // NewCmdConfig groups configuration commands.
@@ -31,12 +33,22 @@ The config file is TOML with the keys shown by 'sail config show', e.g.
 Keep secrets (api_key, ngrok_authtoken) in the environment, or chmod 600 the file.`,
 		Args: usageArgs(cobra.NoArgs),
 	}
-	cmd.AddCommand(newCmdConfigShow(f))
+	cmd.AddCommand(newCmdConfigShow(f, nil))
 	return cmd
 }
 
-func newCmdConfigShow(f *Factory) *cobra.Command {
-	var asJSON bool
+// ConfigShowOptions are the inputs of `sail config show`.
+type ConfigShowOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+	Env    config.Env // HOME, to show paths under it as ~/…
+	// HistoryDir is where the history goes when history_dir is unset.
+	HistoryDir string
+	JSON       bool
+}
+
+func newCmdConfigShow(f *Factory, runF func(context.Context, *ConfigShowOptions) error) *cobra.Command {
+	o := &ConfigShowOptions{IO: f.IO, Config: f.Config, Env: f.Env, HistoryDir: new(historyFlags).dir(f)}
 	cmd := &cobra.Command{
 		Use:   "show",
 		Short: "Print every setting with its source; secrets are masked",
@@ -44,50 +56,57 @@ func newCmdConfigShow(f *Factory) *cobra.Command {
   SAIL_MODEL=zai-org/GLM-5 sail config show --json | jq .model`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			if asJSON {
-				type entry struct {
-					Value  string `json:"value"`
-					Source string `json:"source"`
-					Env    string `json:"env"`
-				}
-				out := map[string]entry{}
-				for _, v := range cfg.All() {
-					out[v.Key.Name] = entry{Value: effectiveValue(f, v), Source: string(v.Source), Env: v.Key.Env}
-				}
-				b, _ := json.Marshal(out)
-				_, err := fmt.Fprintln(f.IO.Out, string(b))
-				return err
-			}
-			tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE\tENV")
-			shortened := false
-			for _, v := range cfg.All() {
-				val := effectiveValue(f, v)
-				if val == "" {
-					val = "(unset)"
-				}
-				short := elideMiddle(tildeHome(f, val), maxConfigValue)
-				shortened = shortened || short != val
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Key.Name, short, v.Source, v.Key.Env)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if shortened {
-				fmt.Fprintln(f.IO.ErrOut, "long values are shortened with …; sail config show --json has them in full")
-			}
-			if cfg.Path != "" {
-				fmt.Fprintf(f.IO.ErrOut, "config file: %s\n", cfg.Path)
-			}
-			return nil
+			return configShowRun(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print as JSON")
 	return cmd
+}
+
+func configShowRun(o *ConfigShowOptions) error {
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		type entry struct {
+			Value  string `json:"value"`
+			Source string `json:"source"`
+			Env    string `json:"env"`
+		}
+		out := map[string]entry{}
+		for _, v := range cfg.All() {
+			out[v.Key.Name] = entry{Value: effectiveValue(v, o.HistoryDir), Source: string(v.Source), Env: v.Key.Env}
+		}
+		b, _ := json.Marshal(out)
+		_, err := fmt.Fprintln(o.IO.Out, string(b))
+		return err
+	}
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE\tENV")
+	shortened := false
+	for _, v := range cfg.All() {
+		val := effectiveValue(v, o.HistoryDir)
+		if val == "" {
+			val = "(unset)"
+		}
+		short := elideMiddle(tildeHome(o.Env, val), maxConfigValue)
+		shortened = shortened || short != val
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Key.Name, short, v.Source, v.Key.Env)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if shortened {
+		fmt.Fprintln(o.IO.ErrOut, "long values are shortened with …; sail config show --json has them in full")
+	}
+	if cfg.Path != "" {
+		fmt.Fprintf(o.IO.ErrOut, "config file: %s\n", cfg.Path)
+	}
+	return nil
 }
 
 // maxConfigValue keeps `sail config show` within 100 columns: the other
@@ -96,10 +115,9 @@ const maxConfigValue = 52
 
 // effectiveValue is the value sail uses: a secret masked, and an unset
 // history_dir shown as the directory it defaults to.
-func effectiveValue(f *Factory, v config.Value) string {
+func effectiveValue(v config.Value, defaultHistoryDir string) string {
 	if v.Key.Name == "history_dir" && v.Value == "" {
-		var h historyFlags
-		return h.dir(f)
+		return defaultHistoryDir
 	}
 	return v.Display()
 }
@@ -117,8 +135,8 @@ func elideMiddle(s string, n int) string {
 }
 
 // tildeHome writes a path under $HOME as ~/…, as people type it.
-func tildeHome(f *Factory, p string) string {
-	home := f.Env("HOME")
+func tildeHome(env config.Env, p string) string {
+	home := env("HOME")
 	if home == "" || !filepath.IsAbs(p) {
 		return p
 	}

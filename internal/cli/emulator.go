@@ -12,10 +12,13 @@ import (
 
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/iostreams"
 )
 
 // EmulatorOptions are the inputs of `sail emulator`.
 type EmulatorOptions struct {
+	IO *iostreams.IOStreams
+
 	Addr            string
 	APIKey          string
 	JSON            bool
@@ -24,13 +27,7 @@ type EmulatorOptions struct {
 	Faults          emulatorFlags
 }
 
-// NewCmdEmulator builds `sail emulator`.
-func NewCmdEmulator(f *Factory, runF func(context.Context, *EmulatorOptions) error) *cobra.Command {
-	o := &EmulatorOptions{}
-	cmd := &cobra.Command{
-		Use:   "emulator",
-		Short: "Run a local Sail-compatible API that sends real completion webhooks",
-		Long: `Serve a Sail-compatible API on loopback: /v1/models, /v1/responses (create,
+const emulatorLong = `Serve a Sail-compatible API on loopback: /v1/models, /v1/responses (create,
 get, cancel), /v1/chat/completions and /v1/messages, with completion
 webhooks delivered exactly as Sail documents them (Bearer token, up to
 3 retries, 30 s per attempt, no redirects). Sail's API reference (OpenAPI
@@ -45,7 +42,15 @@ both. --status-names picks the one the emulator speaks (default sail).
 Any non-empty API key is accepted unless --api-key is set. Each delivery
 attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 
-` + emulator.HelpText,
+` + emulator.HelpText
+
+// NewCmdEmulator builds `sail emulator`.
+func NewCmdEmulator(f *Factory, runF func(context.Context, *EmulatorOptions) error) *cobra.Command {
+	o := &EmulatorOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local Sail-compatible API that sends real completion webhooks",
+		Long:  emulatorLong,
 		Example: `  sail emulator --addr 127.0.0.1:8766
   export SAIL_API_URL=http://127.0.0.1:8766/v1 SAIL_API_KEY=anything
 
@@ -65,7 +70,7 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runEmulator(cmd.Context(), f, o)
+			return emulatorRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
@@ -89,27 +94,8 @@ attempt is logged on stderr; GET /_emulator/deliveries lists them as JSON.
 	return cmd
 }
 
-func runEmulator(ctx context.Context, f *Factory, o *EmulatorOptions) error {
-	var mu sync.Mutex
-	logAttempt := func(a emulator.Attempt) {
-		mu.Lock()
-		defer mu.Unlock()
-		if o.JSON {
-			b, _ := json.Marshal(struct {
-				Type string `json:"type"`
-				emulator.Attempt
-			}{"attempt", a})
-			fmt.Fprintln(f.IO.Out, string(b))
-			return
-		}
-		result := fmt.Sprintf("%d", a.StatusCode)
-		if a.Err != "" {
-			result = a.Err
-		}
-		fmt.Fprintf(f.IO.ErrOut, "%s  webhook %s attempt %d → %s  %s (%s)\n", a.At.Local().Format("15:04:05.000"),
-			a.ResponseID, a.Number, a.URL, result, a.Duration.Round(time.Millisecond))
-	}
-	eo := o.Faults.options(logAttempt)
+func emulatorRun(ctx context.Context, o *EmulatorOptions) error {
+	eo := o.Faults.options(emulatorAttemptLog(o))
 	eo.APIKey = o.APIKey
 	eo.DeliveryTimeout = o.DeliveryTimeout
 	if err := (eo).Validate(); err != nil {
@@ -125,19 +111,7 @@ func runEmulator(ctx context.Context, f *Factory, o *EmulatorOptions) error {
 			return fmt.Errorf("write --url-file: %w", err)
 		}
 	}
-	if o.JSON {
-		b, _ := json.Marshal(map[string]string{"type": "ready", "base_url": run.BaseURL, "addr": run.Addr})
-		fmt.Fprintln(f.IO.Out, string(b))
-	} else {
-		fmt.Fprintf(f.IO.Out, "Sail emulator listening on %s\n", run.BaseURL)
-		// With --api-key only that key works; it is a secret, so it is
-		// named, never printed.
-		key := "anything"
-		if o.APIKey != "" {
-			key = "<your --api-key>"
-		}
-		fmt.Fprintf(f.IO.ErrOut, "  export SAIL_API_URL=%s SAIL_API_KEY=%s\n  Press Ctrl-C to stop.\n", run.BaseURL, key)
-	}
+	printEmulatorReady(o, run)
 	select {
 	case <-ctx.Done():
 	case <-run.Done():
@@ -151,4 +125,46 @@ func runEmulator(ctx context.Context, f *Factory, o *EmulatorOptions) error {
 		return fmt.Errorf("emulator shutdown: %w", err)
 	}
 	return nil
+}
+
+// emulatorAttemptLog reports each delivery attempt: an NDJSON line on
+// stdout with --json, else a line on stderr.
+func emulatorAttemptLog(o *EmulatorOptions) func(emulator.Attempt) {
+	var mu sync.Mutex
+	return func(a emulator.Attempt) {
+		mu.Lock()
+		defer mu.Unlock()
+		if o.JSON {
+			b, _ := json.Marshal(struct {
+				Type string `json:"type"`
+				emulator.Attempt
+			}{"attempt", a})
+			fmt.Fprintln(o.IO.Out, string(b))
+			return
+		}
+		result := fmt.Sprintf("%d", a.StatusCode)
+		if a.Err != "" {
+			result = a.Err
+		}
+		fmt.Fprintf(o.IO.ErrOut, "%s  webhook %s attempt %d → %s  %s (%s)\n", a.At.Local().Format("15:04:05.000"),
+			a.ResponseID, a.Number, a.URL, result, a.Duration.Round(time.Millisecond))
+	}
+}
+
+// printEmulatorReady says where the emulator listens: the ready line with
+// --json, else the URL and how to point sail at it.
+func printEmulatorReady(o *EmulatorOptions, run *emulator.Running) {
+	if o.JSON {
+		b, _ := json.Marshal(map[string]string{"type": "ready", "base_url": run.BaseURL, "addr": run.Addr})
+		fmt.Fprintln(o.IO.Out, string(b))
+		return
+	}
+	fmt.Fprintf(o.IO.Out, "Sail emulator listening on %s\n", run.BaseURL)
+	// With --api-key only that key works; it is a secret, so it is
+	// named, never printed.
+	key := "anything"
+	if o.APIKey != "" {
+		key = "<your --api-key>"
+	}
+	fmt.Fprintf(o.IO.ErrOut, "  export SAIL_API_URL=%s SAIL_API_KEY=%s\n  Press Ctrl-C to stop.\n", run.BaseURL, key)
 }

@@ -14,7 +14,11 @@ import (
 // Execute runs sail with args and returns the process exit code. It is the
 // one place where an error becomes a message on stderr and an exit code.
 func Execute(ctx context.Context, f *Factory, args []string) int {
-	root := NewRootCmd(f)
+	return execute(ctx, f, NewRootCmd(f), args)
+}
+
+// execute runs args on the command tree under root.
+func execute(ctx context.Context, f *Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	err := unknownSubcommand(root, args)
 	if err == nil {

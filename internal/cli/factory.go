@@ -10,8 +10,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/iostreams"
+	"github.com/sailresearch/sail/internal/sail"
 )
 
 // Factory carries the dependencies every command shares. Tests build one
@@ -58,4 +61,35 @@ func (f *Factory) Config() (*config.Config, error) {
 		}
 	})
 	return f.config, f.configErr
+}
+
+// configFor is the configuration getter of one command line: f's
+// configuration with the flags the user set on cmd recorded over it (flag
+// name → config key), so precedence is decided in one place. Commands
+// keep it in their options and call it when they run.
+func (f *Factory) configFor(cmd *cobra.Command, flagToKey map[string]string) func() (*config.Config, error) {
+	return func() (*config.Config, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		applyFlags(cmd, cfg, flagToKey)
+		return cfg, nil
+	}
+}
+
+// apiConfigKeys are the flags of the API commands that override the
+// configuration.
+var apiConfigKeys = map[string]string{"api-url": "api_url", "model": "model", "endpoint": "endpoint"}
+
+// apiClientFor is the client factory of an API command: a client for the
+// API that config names, over f's HTTP client.
+func (f *Factory) apiClientFor(config func() (*config.Config, error)) func() (*sail.Client, error) {
+	return func() (*sail.Client, error) {
+		cfg, err := config()
+		if err != nil {
+			return nil, err
+		}
+		return sail.New(sail.Options{BaseURL: cfg.Get("api_url"), APIKey: cfg.Get("api_key"), HTTPClient: f.HTTPClient, UserAgent: "sail/" + versionShort()})
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
 )
@@ -22,10 +24,19 @@ type apiModel struct {
 	OwnedBy string `json:"owned_by"`
 }
 
+// ModelsOptions are the inputs of `sail models`.
+type ModelsOptions struct {
+	IO     *iostreams.IOStreams
+	Client func() (*sail.Client, error)
+
+	API  apiFlags
+	JSON bool
+	Long bool
+}
+
 // NewCmdModels builds `sail models`.
-func NewCmdModels(f *Factory, _ func() error) *cobra.Command {
-	var api apiFlags
-	var asJSON, long bool
+func NewCmdModels(f *Factory, runF func(context.Context, *ModelsOptions) error) *cobra.Command {
+	o := &ModelsOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "models",
 		Short: "List the models the API offers",
@@ -35,46 +46,54 @@ created, owned_by) as one JSON array.`,
 		Example: "  sail models\n  sail models --long\n  sail models --json | jq -r '.[].id'",
 		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON && long {
+			if o.JSON && o.Long {
 				return usageError(cmd, errors.New("--json and --long are mutually exclusive"))
 			}
-			c, _, err := api.client(f, cmd)
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			models, err := c.Models(cmd.Context())
-			if err != nil {
-				return err
-			}
-			switch {
-			case asJSON:
-				b, err := json.Marshal(toAPIModels(models))
-				if err != nil {
-					return err
-				}
-				return printJSON(f, b)
-			case long:
-				tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tOWNED BY\tCREATED")
-				for _, m := range models {
-					created := "-"
-					if m.Created > 0 {
-						created = time.Unix(m.Created, 0).UTC().Format("2006-01-02")
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", render.Sanitize(m.ID), render.OrDash(render.Sanitize(m.OwnedBy)), created)
-				}
-				return tw.Flush()
-			}
-			for _, m := range models {
-				fmt.Fprintln(f.IO.Out, render.Sanitize(m.ID))
-			}
-			return nil
+			return modelsRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's model objects as a JSON array")
-	cmd.Flags().BoolVarP(&long, "long", "l", false, "a table with owner and creation date")
-	api.register(cmd)
+	o.Client = f.apiClientFor(f.configFor(cmd, apiConfigKeys))
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the API's model objects as a JSON array")
+	cmd.Flags().BoolVarP(&o.Long, "long", "l", false, "a table with owner and creation date")
+	o.API.register(cmd)
 	return cmd
+}
+
+func modelsRun(ctx context.Context, o *ModelsOptions) error {
+	c, err := o.Client()
+	if err != nil {
+		return err
+	}
+	models, err := c.Models(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.JSON:
+		b, err := json.Marshal(toAPIModels(models))
+		if err != nil {
+			return err
+		}
+		return printJSON(o.IO, b)
+	case o.Long:
+		tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tOWNED BY\tCREATED")
+		for _, m := range models {
+			created := "-"
+			if m.Created > 0 {
+				created = time.Unix(m.Created, 0).UTC().Format("2006-01-02")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", render.Sanitize(m.ID), render.OrDash(render.Sanitize(m.OwnedBy)), created)
+		}
+		return tw.Flush()
+	}
+	for _, m := range models {
+		fmt.Fprintln(o.IO.Out, render.Sanitize(m.ID))
+	}
+	return nil
 }
 
 func toAPIModels(ms []sail.Model) []apiModel {

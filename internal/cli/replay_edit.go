@@ -11,14 +11,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/iostreams"
 )
 
 // editBody applies `sail replay --edit` then every --set to body.
-func editBody(ctx context.Context, f *Factory, body []byte, edit bool, sets []string) ([]byte, error) {
+func editBody(ctx context.Context, streams *iostreams.IOStreams, env config.Env, body []byte, edit bool, sets []string) ([]byte, error) {
 	if edit {
 		var err error
-		if body, err = editInEditor(ctx, f, body); err != nil {
+		if body, err = editInEditor(ctx, streams, env, body); err != nil {
 			return nil, err
 		}
 	}
@@ -168,10 +170,10 @@ func decodeObject(doc []byte) ([]string, []json.RawMessage, error) {
 
 // editInEditor opens body, indented, in $VISUAL or $EDITOR (default vi)
 // and returns what was saved, which must be a JSON object.
-func editInEditor(ctx context.Context, f *Factory, body []byte) ([]byte, error) {
-	editor := f.Env("VISUAL")
+func editInEditor(ctx context.Context, streams *iostreams.IOStreams, env config.Env, body []byte) ([]byte, error) {
+	editor := env("VISUAL")
 	if editor == "" {
-		editor = f.Env("EDITOR")
+		editor = env("EDITOR")
 	}
 	if editor == "" {
 		editor = "vi"
@@ -198,7 +200,7 @@ func editInEditor(ctx context.Context, f *Factory, body []byte) ([]byte, error) 
 	}
 	argv := strings.Fields(editor) // EDITOR="code -w" is common
 	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], tmp.Name())...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = f.IO.In, f.IO.Out, f.IO.ErrOut
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = streams.In, streams.Out, streams.ErrOut
 	if err := cmd.Run(); err != nil {
 		return nil, exitcode.WithHint(exitcode.Error, fmt.Errorf("--edit: editor %q: %w; nothing was sent", argv[0], err),
 			"set EDITOR (or VISUAL) to an editor that waits until the file is closed, e.g. EDITOR=\"code -w\"")

@@ -1,6 +1,12 @@
-// Package cli holds sail's cobra commands, one file per command. Each command
-// is NewCmdX(f, runF): the options struct is filled from flags and handed to
-// runX, so tests can call runX directly with fake dependencies.
+// Package cli holds sail's cobra commands, one file per command. Each
+// command is NewCmdX(f, runF): XOptions holds the command's dependencies,
+// copied from the Factory (streams, a configuration getter with the
+// command line's flags applied, a client factory, the clock), and what
+// its flags and arguments say. RunE refuses flag conflicts and usage
+// errors, then hands the options to runF when it is given, else to xRun.
+// The X_flags_test.go files pass a runF that only records the options, so
+// they check every command line's meaning without running anything; the
+// testscripts under testdata/script run the real binary end to end.
 package cli
 
 import (
@@ -13,6 +19,38 @@ import (
 
 // NewRootCmd builds the whole command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	root := newRootCmd(f)
+	root.AddGroup(
+		&cobra.Group{ID: "webhooks", Title: "Webhook commands:"},
+		&cobra.Group{ID: "api", Title: "API commands:"},
+	)
+	for _, c := range []*cobra.Command{
+		NewCmdRun(f, nil),
+		NewCmdListen(f, nil),
+		NewCmdHistory(f, nil),
+		NewCmdReplay(f, nil),
+		NewCmdTrigger(f, nil),
+		NewCmdEmulator(f, nil),
+	} {
+		c.GroupID = "webhooks"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{
+		NewCmdResponses(f),
+		NewCmdBatches(f),
+		NewCmdModels(f, nil),
+	} {
+		c.GroupID = "api"
+		root.AddCommand(c)
+	}
+	root.AddCommand(NewCmdDoctor(f, nil), NewCmdVersion(f, nil), NewCmdConfig(f), NewCmdCompletion(f, nil), newExitCodesTopic())
+	addCompletionExamples(root)
+	return root
+}
+
+// newRootCmd is the root command without its subcommands: its help, and
+// where its output and errors go.
+func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "sail",
 		Short: "See Sail's completion webhooks arrive, from one command",
@@ -40,32 +78,6 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 		return usageError(c, err)
 	})
 	root.CompletionOptions.HiddenDefaultCmd = false
-
-	root.AddGroup(
-		&cobra.Group{ID: "webhooks", Title: "Webhook commands:"},
-		&cobra.Group{ID: "api", Title: "API commands:"},
-	)
-	for _, c := range []*cobra.Command{
-		NewCmdRun(f, nil),
-		NewCmdListen(f, nil),
-		NewCmdHistory(f),
-		NewCmdReplay(f, nil),
-		NewCmdTrigger(f, nil),
-		NewCmdEmulator(f, nil),
-	} {
-		c.GroupID = "webhooks"
-		root.AddCommand(c)
-	}
-	for _, c := range []*cobra.Command{
-		NewCmdResponses(f),
-		NewCmdBatches(f),
-		NewCmdModels(f, nil),
-	} {
-		c.GroupID = "api"
-		root.AddCommand(c)
-	}
-	root.AddCommand(NewCmdDoctor(f), NewCmdVersion(f), NewCmdConfig(f), newExitCodesTopic())
-	addCompletionExamples(root)
 	return root
 }
 

@@ -16,8 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
@@ -34,11 +36,16 @@ var triggerStatuses = []string{"completed\tthe answer, with usage", "failed\tan 
 
 // TriggerOptions are the inputs of `sail trigger`.
 type TriggerOptions struct {
+	IO         *iostreams.IOStreams
+	HTTPClient *http.Client
+	Now        func() time.Time // the payload's created_at
+	Config     func() (*config.Config, error)
+
 	To             string
 	Token          string
 	Status         string
 	Endpoint       string
-	Model          string
+	Model          string // "" means the configured model
 	Prompt         string
 	Payload        string
 	MaxAttempts    int
@@ -47,13 +54,7 @@ type TriggerOptions struct {
 	JSON           bool
 }
 
-// NewCmdTrigger builds `sail trigger`.
-func NewCmdTrigger(f *Factory, runF func(context.Context, *TriggerOptions) error) *cobra.Command {
-	o := &TriggerOptions{}
-	cmd := &cobra.Command{
-		Use:   "trigger --to URL",
-		Short: "Send a realistic completion webhook to your app, without any API",
-		Long: `Send your webhook handler what Sail sends when a response finishes: a POST
+const triggerLong = `Send your webhook handler what Sail sends when a response finishes: a POST
 with Content-Type: application/json, Authorization: Bearer <--token> when a
 token is given, and the response object as the body (built by the same code
 as the emulator's, with metadata.completion_webhook and metadata.webhook_token
@@ -65,8 +66,9 @@ doubling, up to --max-attempts in all (default 4: one attempt and Sail's up
 to 3 retries). A redirect is a failed attempt; it is not followed.
 
 Each attempt is reported with your app's status, latency and the start of
-its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`,
-		Example: `  # Test your handler in one line:
+its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`
+
+const triggerExample = `  # Test your handler in one line:
   sail trigger --to http://localhost:3000/webhooks/sail --token "$WEBHOOK_TOKEN"
 
   # A failed response, as the chat endpoint would deliver it:
@@ -76,52 +78,25 @@ its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`,
   sail trigger --to http://localhost:3000/hook --payload resp.json --retry-backoff 100ms --json
 
   # Against a listener (sail listen prints this line for itself):
-  sail trigger --to http://127.0.0.1:8765/sail --token s3cret`,
-		Args: usageArgs(cobra.NoArgs),
+  sail trigger --to http://127.0.0.1:8765/sail --token s3cret`
+
+// NewCmdTrigger builds `sail trigger`.
+func NewCmdTrigger(f *Factory, runF func(context.Context, *TriggerOptions) error) *cobra.Command {
+	o := &TriggerOptions{IO: f.IO, HTTPClient: f.HTTPClient, Now: f.Now, Config: f.Config}
+	cmd := &cobra.Command{
+		Use:     "trigger --to URL",
+		Short:   "Send a realistic completion webhook to your app, without any API",
+		Long:    triggerLong,
+		Example: triggerExample,
+		Args:    usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.To == "" {
-				return usageError(cmd, errors.New("--to URL is required: where should the webhook go?"))
-			}
-			if err := checkHTTPURL("--to", o.To); err != nil {
+			if err := o.check(cmd); err != nil {
 				return err
-			}
-			if o.MaxAttempts < 1 {
-				return usageError(cmd, fmt.Errorf("--max-attempts %d: must be at least 1", o.MaxAttempts))
-			}
-			if o.RetryBackoff < 0 || o.AttemptTimeout <= 0 {
-				return usageError(cmd, errors.New("--retry-backoff must not be negative and --attempt-timeout must be positive"))
-			}
-			if o.Payload != "" {
-				for _, name := range []string{"status", "endpoint", "model", "prompt"} {
-					if cmd.Flags().Changed(name) {
-						return usageError(cmd, fmt.Errorf("--%s describes the generated payload: it cannot be combined with --payload", name))
-					}
-				}
-			} else {
-				st := status.Normalize(o.Status)
-				switch st {
-				case status.Completed, status.Failed, status.Cancelled, status.Incomplete:
-					o.Status = st
-				default:
-					return usageError(cmd, fmt.Errorf("--status %q: webhooks fire on completed, failed, cancelled or incomplete", o.Status))
-				}
-				ep, err := sail.ParseEndpoint(o.Endpoint)
-				if err != nil {
-					return err
-				}
-				o.Endpoint = string(ep)
-				if o.Model == "" {
-					cfg, err := f.Config()
-					if err != nil {
-						return err
-					}
-					o.Model = cfg.Get("model")
-				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
-			return runTrigger(cmd.Context(), f, o)
+			return triggerRun(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()
@@ -136,6 +111,11 @@ its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`,
 	fl.DurationVar(&o.RetryBackoff, "retry-backoff", emulator.DefaultRetryBackoff, "wait before the first retry, doubling after each")
 	fl.DurationVar(&o.AttemptTimeout, "attempt-timeout", emulator.DefaultDeliveryTimeout, "bound on each attempt, as Sail's")
 	fl.BoolVar(&o.JSON, "json", false, "one JSON object per attempt on stdout")
+	registerTriggerCompletions(cmd, f)
+	return cmd
+}
+
+func registerTriggerCompletions(cmd *cobra.Command, f *Factory) {
 	for name, vals := range map[string][]string{"status": triggerStatuses, "endpoint": fixedValues["endpoint"]} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
 	}
@@ -149,7 +129,44 @@ its answer. Exits 0 when an attempt got a 2xx, 3 when none did.`,
 	_ = cmd.RegisterFlagCompletionFunc("payload", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"json"}, cobra.ShellCompDirectiveFilterFileExt
 	})
-	return cmd
+}
+
+// check refuses flags that cannot be sent, and spells the status and the
+// endpoint as the payload does.
+func (o *TriggerOptions) check(cmd *cobra.Command) error {
+	if o.To == "" {
+		return usageError(cmd, errors.New("--to URL is required: where should the webhook go?"))
+	}
+	if err := checkHTTPURL("--to", o.To); err != nil {
+		return err
+	}
+	if o.MaxAttempts < 1 {
+		return usageError(cmd, fmt.Errorf("--max-attempts %d: must be at least 1", o.MaxAttempts))
+	}
+	if o.RetryBackoff < 0 || o.AttemptTimeout <= 0 {
+		return usageError(cmd, errors.New("--retry-backoff must not be negative and --attempt-timeout must be positive"))
+	}
+	if o.Payload != "" {
+		for _, name := range []string{"status", "endpoint", "model", "prompt"} {
+			if cmd.Flags().Changed(name) {
+				return usageError(cmd, fmt.Errorf("--%s describes the generated payload: it cannot be combined with --payload", name))
+			}
+		}
+		return nil
+	}
+	st := status.Normalize(o.Status)
+	switch st {
+	case status.Completed, status.Failed, status.Cancelled, status.Incomplete:
+		o.Status = st
+	default:
+		return usageError(cmd, fmt.Errorf("--status %q: webhooks fire on completed, failed, cancelled or incomplete", o.Status))
+	}
+	ep, err := sail.ParseEndpoint(o.Endpoint)
+	if err != nil {
+		return err
+	}
+	o.Endpoint = string(ep)
+	return nil
 }
 
 // triggerAttempt is one line of `sail trigger --json`.
@@ -165,69 +182,34 @@ type triggerAttempt struct {
 	Headers    map[string]string `json:"headers,omitempty"` // the app's response headers, redacted
 }
 
-func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
-	var id string
-	var body []byte
-	if o.Payload != "" {
-		var err error
-		if id, body, err = readTriggerPayload(f, o.Payload); err != nil {
-			return err
-		}
-	} else {
-		id, body = emulator.SamplePayload(emulator.Sample{
-			Endpoint: o.Endpoint, Status: o.Status, Model: o.Model, Prompt: o.Prompt,
-			WebhookURL: o.To, Token: o.Token,
-		}, f.Now())
+func triggerRun(ctx context.Context, o *TriggerOptions) error {
+	id, body, err := triggerPayload(o)
+	if err != nil {
+		return err
 	}
 	shownURL := redactedURL(o.To)
-	rec := &answerRecorder{}
-	client := noRedirectClient(f.HTTPClient)
-	rec.base = client.Transport
-	if rec.base == nil {
-		rec.base = http.DefaultTransport
-	}
-	client.Transport = rec
-
 	if !o.JSON {
 		tok := "no token"
 		if o.Token != "" {
 			tok = "Bearer token"
 		}
-		fmt.Fprintf(f.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, render.Sanitize(id), describePayload(o), tok)
+		fmt.Fprintf(o.IO.Out, "→ POST %s · %s · %s · %s\n", shownURL, render.Sanitize(id), describePayload(o), tok)
 	}
-	var ok bool
-	var mu sync.Mutex // Log runs on the dispatcher's goroutine
-	enc := json.NewEncoder(f.IO.Out)
-	enc.SetEscapeHTML(false)
-	_, err := emulator.Send(ctx, emulator.SendOptions{
+	client, rec := recordingClient(noRedirectClient(o.HTTPClient))
+	report := &attemptReport{o: o, url: shownURL, answers: rec, enc: json.NewEncoder(o.IO.Out)}
+	report.enc.SetEscapeHTML(false)
+	_, err = emulator.Send(ctx, emulator.SendOptions{
 		Attempts:        o.MaxAttempts,
 		RetryBackoff:    max(o.RetryBackoff, time.Nanosecond), // 0 would mean the emulator's default
 		DeliveryTimeout: o.AttemptTimeout,
 		HTTPClient:      client,
-		Log: func(a emulator.Attempt) {
-			mu.Lock()
-			defer mu.Unlock()
-			ans := rec.take()
-			line := triggerAttempt{
-				Attempt: a.Number, ResponseID: render.Sanitize(a.ResponseID), URL: shownURL, StatusCode: a.StatusCode,
-				LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: render.Sanitize(a.Err),
-			}
-			if a.StatusCode != 0 {
-				line.Answer, line.Headers = render.Sanitize(webhook.Excerpt(ans.body)), ans.headers
-			}
-			ok = ok || a.OK()
-			if o.JSON {
-				_ = enc.Encode(line)
-				return
-			}
-			fmt.Fprintln(f.IO.Out, formatAttempt(line))
-		},
+		Log:             report.log,
 	}, o.To, o.Token, id, body)
 	if err != nil {
 		return err
 	}
 	switch {
-	case ok:
+	case report.anyOK():
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -238,6 +220,73 @@ func runTrigger(ctx context.Context, f *Factory, o *TriggerOptions) error {
 	}
 	return exitcode.WithHint(exitcode.Verify, fmt.Errorf("no attempt got a 2xx from %s (%s)", shownURL, n),
 		"check that your app is running, answers 2xx, and expects the token given to --token")
+}
+
+// triggerPayload is the response id and body to send: --payload, or one
+// the emulator's code builds.
+func triggerPayload(o *TriggerOptions) (string, []byte, error) {
+	if o.Payload != "" {
+		return readTriggerPayload(o.IO.In, o.Payload)
+	}
+	if o.Model == "" { // the report names the model too
+		cfg, err := o.Config()
+		if err != nil {
+			return "", nil, err
+		}
+		o.Model = cfg.Get("model")
+	}
+	id, body := emulator.SamplePayload(emulator.Sample{
+		Endpoint: o.Endpoint, Status: o.Status, Model: o.Model, Prompt: o.Prompt,
+		WebhookURL: o.To, Token: o.Token,
+	}, o.Now())
+	return id, body, nil
+}
+
+// attemptReport prints each delivery attempt as it is logged, on the
+// dispatcher's goroutine.
+type attemptReport struct {
+	o       *TriggerOptions
+	url     string
+	answers *answerRecorder
+	enc     *json.Encoder
+
+	mu sync.Mutex
+	ok bool
+}
+
+func (r *attemptReport) log(a emulator.Attempt) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ans := r.answers.take()
+	line := triggerAttempt{
+		Attempt: a.Number, ResponseID: render.Sanitize(a.ResponseID), URL: r.url, StatusCode: a.StatusCode,
+		LatencyMS: float64(a.Duration.Microseconds()) / 1000, OK: a.OK(), Error: render.Sanitize(a.Err),
+	}
+	if a.StatusCode != 0 {
+		line.Answer, line.Headers = render.Sanitize(webhook.Excerpt(ans.body)), ans.headers
+	}
+	r.ok = r.ok || a.OK()
+	if r.o.JSON {
+		_ = r.enc.Encode(line)
+		return
+	}
+	fmt.Fprintln(r.o.IO.Out, formatAttempt(line))
+}
+
+func (r *attemptReport) anyOK() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ok
+}
+
+// recordingClient is client with its answers recorded for the report.
+func recordingClient(client *http.Client) (*http.Client, *answerRecorder) {
+	rec := &answerRecorder{base: client.Transport}
+	if rec.base == nil {
+		rec.base = http.DefaultTransport
+	}
+	client.Transport = rec
+	return client, rec
 }
 
 func describePayload(o *TriggerOptions) string {
@@ -272,10 +321,10 @@ func formatAttempt(l triggerAttempt) string {
 
 // readTriggerPayload reads --payload: a JSON object, whose id names the
 // response in the report.
-func readTriggerPayload(f *Factory, name string) (string, []byte, error) {
+func readTriggerPayload(stdin io.Reader, name string) (string, []byte, error) {
 	var r io.Reader
 	if name == "-" {
-		r = f.IO.In
+		r = stdin
 	} else {
 		file, err := os.Open(name)
 		if err != nil {

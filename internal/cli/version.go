@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sailresearch/sail/internal/buildinfo"
+	"github.com/sailresearch/sail/internal/iostreams"
 )
 
 func versionString() string {
@@ -21,9 +23,15 @@ func shortCommit(c string) string {
 	return c
 }
 
+// VersionOptions are the inputs of `sail version`.
+type VersionOptions struct {
+	IO   *iostreams.IOStreams
+	JSON bool
+}
+
 // NewCmdVersion prints the version, commit and build date.
-func NewCmdVersion(f *Factory) *cobra.Command {
-	var asJSON bool
+func NewCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error) *cobra.Command {
+	o := &VersionOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of sail",
@@ -31,15 +39,22 @@ func NewCmdVersion(f *Factory) *cobra.Command {
   sail version --json | jq -r .commit`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON {
-				b, _ := json.Marshal(buildinfo.Get())
-				_, err := fmt.Fprintln(f.IO.Out, string(b))
-				return err
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			_, err := fmt.Fprintln(f.IO.Out, versionString())
-			return err
+			return versionRun(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print as JSON")
 	return cmd
+}
+
+func versionRun(o *VersionOptions) error {
+	if o.JSON {
+		b, _ := json.Marshal(buildinfo.Get())
+		_, err := fmt.Fprintln(o.IO.Out, string(b))
+		return err
+	}
+	_, err := fmt.Fprintln(o.IO.Out, versionString())
+	return err
 }
