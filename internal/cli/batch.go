@@ -54,13 +54,3 @@ func (o *RunOptions) batch(so session.Options) batch.CommandOptions {
 		File:       o.Batch.File, In: o.IO.In, Out: o.Batch.Out, Resume: o.Batch.Resume,
 	}
 }
-
-// batchProgress is the batch meter on stderr, for commands that wait on a
-// batch.
-type batchProgress struct{ m *batch.Meter }
-
-func newBatchProgress(f *Factory) batchProgress { return batchProgress{batch.NewMeter(f.IO, f.Now)} }
-
-func (p batchProgress) log(msg string)           { p.m.Log(msg) }
-func (p batchProgress) update(pr batch.Progress) { p.m.Update(pr) }
-func (p batchProgress) finish()                  { p.m.Finish() }

@@ -408,7 +408,7 @@ type BatchesWaitOptions struct {
 	Now    func() time.Time
 	// Progress starts the progress display: a bar on a terminal, plain
 	// lines otherwise.
-	Progress func() *batchProgress
+	Progress func() *batch.Meter
 
 	ID       string
 	Timeout  time.Duration
@@ -418,7 +418,7 @@ type BatchesWaitOptions struct {
 
 // NewCmdBatchesWait builds `sail batches wait`.
 func NewCmdBatchesWait(f *Factory, runF func(context.Context, *BatchesWaitOptions) error) *cobra.Command {
-	o := &BatchesWaitOptions{IO: f.IO, Now: f.Now, Progress: func() *batchProgress { return newBatchProgress(f) }}
+	o := &BatchesWaitOptions{IO: f.IO, Now: f.Now, Progress: func() *batch.Meter { return batch.NewMeter(f.IO, f.Now) }}
 	cmd := &cobra.Command{
 		Use:   "wait BATCH_ID",
 		Short: "Wait until every request of a batch has finished",
@@ -473,14 +473,14 @@ func waitBatch(ctx context.Context, o *BatchesWaitOptions, c *sail.Client) error
 			last = b
 		case ctx.Err() != nil:
 		case exitcode.Of(err) == exitcode.Error && isTransient(err):
-			prog.log("warning: poll: " + err.Error())
+			prog.Log("warning: poll: " + err.Error())
 		default:
-			prog.finish()
+			prog.Finish()
 			return err
 		}
 		if last != nil {
 			pr := batchProgressOf(last, o.Now().Sub(start))
-			prog.update(pr)
+			prog.Update(pr)
 			if pr.Done == pr.Read {
 				return batchWaited(o, prog, last, pr)
 			}
@@ -489,7 +489,7 @@ func waitBatch(ctx context.Context, o *BatchesWaitOptions, c *sail.Client) error
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			prog.finish()
+			prog.Finish()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return exitcode.WithHint(exitcode.Timeout, fmt.Errorf("timed out waiting for batch %s", render.Sanitize(o.ID)), "raise --timeout; the batch keeps running")
 			}
@@ -517,8 +517,8 @@ func batchProgressOf(b *sail.Batch, elapsed time.Duration) batch.Progress {
 
 // batchWaited reports a finished batch: its counts, and exit 6 when a
 // request did not complete.
-func batchWaited(o *BatchesWaitOptions, prog *batchProgress, b *sail.Batch, pr batch.Progress) error {
-	prog.finish()
+func batchWaited(o *BatchesWaitOptions, prog *batch.Meter, b *sail.Batch, pr batch.Progress) error {
+	prog.Finish()
 	if err := printBatch(o.IO.Out, b); err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 func parseListen(t *testing.T, env map[string]string, args ...string) parsed[ListenOptions] {
 	t.Helper()
-	return parseWith(t, env, NewCmdListen, append([]string{"listen"}, args...)...)
+	return parseLine(t, env, NewCmdListen, append([]string{"listen"}, args...)...)
 }
 
 func TestListenFlagsDefaults(t *testing.T) {
@@ -61,7 +61,7 @@ func TestListenFlagsTokens(t *testing.T) {
 	}
 	// A variable holding "auto" is a token like any other, never a request
 	// to make one.
-	if o := parseListen(t, map[string]string{"T": "auto"}, "--token-env", "T"); o.err == nil {
+	if o := parseListen(t, map[string]string{"T": "auto"}, "--token-env", "T"); o.code == 0 {
 		t.Errorf("a 4-character token from --token-env was accepted: %q", o.opts.Token)
 	}
 }

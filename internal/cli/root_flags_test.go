@@ -17,6 +17,7 @@ type parsed[O any] struct {
 	opts   *O
 	code   int
 	stderr string
+	f      *Factory // the factory the command was built with
 }
 
 // parseLine runs args (the whole line, e.g. "responses", "create", "hi")
@@ -27,7 +28,7 @@ type parsed[O any] struct {
 func parseLine[O any](t *testing.T, env map[string]string, newCmd func(*Factory, func(context.Context, *O) error) *cobra.Command, args ...string) parsed[O] {
 	t.Helper()
 	f := flagsFactory(t, env)
-	var p parsed[O]
+	p := parsed[O]{f: f}
 	cmd := newCmd(f, func(_ context.Context, o *O) error {
 		p.opts = o
 		return nil

@@ -1,88 +1,18 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/sail"
 )
 
-// parsed is what one command line produced when runF stood in for the
-// command's work: the options handed over (nil when RunE refused first),
-// the error, and stderr.
-type parsed[O any] struct {
-	opts   *O
-	err    error
-	stderr string
-	f      *Factory
-}
-
-// parseWith executes args through the real root command, with the command
-// under test built around a runF that only captures its options: nothing
-// is created, opened or listened on.
-func parseWith[O any](t *testing.T, env map[string]string, build func(*Factory, func(context.Context, *O) error) *cobra.Command, args ...string) parsed[O] {
-	t.Helper()
-	s, _, _, errOut := iostreams.Test()
-	full := map[string]string{"HOME": t.TempDir()}
-	for k, v := range env {
-		full[k] = v
-	}
-	f := NewFactory(s, func(k string) string { return full[k] })
-	var got *O
-	cmd := build(f, func(_ context.Context, o *O) error {
-		got = o
-		return nil
-	})
-	root := NewRootCmd(f)
-	if old, _, err := root.Find([]string{cmd.Name()}); err == nil && old != root {
-		root.RemoveCommand(old)
-	}
-	root.AddCommand(cmd)
-	root.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := root.ExecuteContext(ctx)
-	return parsed[O]{opts: got, err: err, stderr: errOut.String(), f: f}
-}
-
 func parseRun(t *testing.T, env map[string]string, args ...string) parsed[RunOptions] {
 	t.Helper()
-	return parseWith(t, env, NewCmdRun, append([]string{"run"}, args...)...)
-}
-
-// ok fails unless the command line was accepted and handed to runF.
-func (p parsed[O]) ok(t *testing.T) *O {
-	t.Helper()
-	if p.err != nil || p.opts == nil {
-		t.Fatalf("refused: %v (stderr %q)", p.err, p.stderr)
-	}
-	return p.opts
-}
-
-// refused fails unless the command line was refused with code and a
-// message holding want, before runF.
-func (p parsed[O]) refused(t *testing.T, code int, want string) {
-	t.Helper()
-	if p.err == nil {
-		t.Fatalf("accepted, want exit %d %q", code, want)
-	}
-	if p.opts != nil {
-		t.Errorf("runF ran although the command line was refused: %v", p.err)
-	}
-	if got := exitcode.Of(p.err); got != code {
-		t.Errorf("exit %d, want %d (%v)", got, code, p.err)
-	}
-	if !strings.Contains(p.err.Error()+"\n"+exitcode.Hint(p.err), want) {
-		t.Errorf("error %q (hint %q) lacks %q", p.err, exitcode.Hint(p.err), want)
-	}
+	return parseLine(t, env, NewCmdRun, append([]string{"run"}, args...)...)
 }
 
 func writeTemp(t *testing.T, name, content string) string {
