@@ -21,7 +21,6 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
-	"github.com/sailresearch/sail/internal/session"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -44,10 +43,6 @@ func versionShort() string { return buildinfo.Get().Version }
 func quietLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
-
-// writePayload writes a payload for people (indented, sanitised) when
-// pretty, as it is otherwise.
-func writePayload(w io.Writer, p []byte, pretty bool) { session.WritePayload(w, p, pretty) }
 
 // tunnelFlags are shared by run and listen.
 type tunnelFlags struct {

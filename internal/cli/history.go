@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/render"
+	"github.com/sailresearch/sail/internal/session"
 	"github.com/sailresearch/sail/internal/store"
 )
 
@@ -105,7 +105,7 @@ func historyRun(o *HistoryOptions) error {
 				return err
 			}
 		}
-		return writeStdoutData(o.IO, buf.Bytes())
+		return session.WriteData(o.IO, buf.Bytes())
 	case len(list) == 0 && o.Query.filtered():
 		fmt.Fprintf(o.IO.ErrOut, "No deliveries in %s match these filters.\n", st.Dir())
 		return nil
@@ -189,9 +189,9 @@ func historyShowRun(o *HistoryShowOptions) error {
 	}
 	switch {
 	case o.Raw:
-		return writeStdoutData(o.IO, append(rec.Body, '\n'))
+		return session.WriteData(o.IO, append(rec.Body, '\n'))
 	case o.JSON:
-		return writeStdoutData(o.IO, append(recordJSON(rec), '\n'))
+		return session.WriteData(o.IO, append(recordJSON(rec), '\n'))
 	}
 	printRecord(o.IO.Out, rec)
 	return nil
@@ -220,48 +220,7 @@ func printRecord(w io.Writer, rec *store.Record) {
 		fmt.Fprintf(w, "  %s: %s\n", san(k), san(rec.Headers[k]))
 	}
 	fmt.Fprintln(w, "\npayload:")
-	writePayload(w, rec.Body, true)
-}
-
-// writeData writes data meant for programs (JSON, a payload) to stdout:
-// byte for byte into a pipe or file, but sanitised line by line when
-// stdout is a terminal, which would otherwise act on escape sequences a
-// sender put in the payload. Sanitize keeps JSON valid and equivalent.
-func writeData(f *Factory, data []byte) error { return writeStdoutData(f.IO, data) }
-
-func writeStdoutData(s *iostreams.IOStreams, data []byte) error {
-	if s.StdoutTTY {
-		data = []byte(sanitizeLines(string(data)))
-	}
-	_, err := s.Out.Write(data)
-	return err
-}
-
-// dataWriter is stdout for a stream of data (NDJSON events), sanitised
-// like writeData when it is a terminal.
-func dataWriter(f *Factory) io.Writer {
-	if !f.IO.StdoutTTY {
-		return f.IO.Out
-	}
-	return sanitizingWriter{f.IO.Out}
-}
-
-type sanitizingWriter struct{ w io.Writer }
-
-func (s sanitizingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, sanitizeLines(string(p))); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// sanitizeLines sanitises each line of s, keeping the line breaks.
-func sanitizeLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = render.Sanitize(l)
-	}
-	return strings.Join(lines, "\n")
+	session.WritePayload(w, rec.Body, true)
 }
 
 // listed is a summary as `sail history --json` prints it: kind is always

@@ -9,6 +9,15 @@ import (
 	"github.com/sailresearch/sail/internal/render"
 )
 
+// WriteData writes data meant for programs (JSON, a payload) to stdout:
+// byte for byte into a pipe or file, but sanitised line by line when
+// stdout is a terminal, which would otherwise act on escape sequences a
+// sender put in the payload. Sanitize keeps JSON valid and equivalent.
+func WriteData(io *iostreams.IOStreams, data []byte) error {
+	_, err := DataWriter(io).Write(data)
+	return err
+}
+
 // DataWriter is stdout for a stream of data (NDJSON events), sanitised line
 // by line when it is a terminal: the data quotes what senders sent.
 func DataWriter(io *iostreams.IOStreams) io.Writer {
