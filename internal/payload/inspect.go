@@ -99,20 +99,55 @@ type span struct{ s, e int }
 // last of duplicate names wins (objects merge, arrays start over), and
 // a value of an unexpected type leaves its field empty.
 
-// node names the places in a payload that hold fields sail reads.
-type node uint8
+// paths lists every value sail reads; "[]" stands for each element of an
+// array (of choices, only the first counts). The walk descends only into
+// what leads to one of them.
+var paths = []string{
+	"id", "object", "type", "status", "model", "stop_reason", "output_text",
+	"metadata.completion_webhook", "metadata.webhook_token",
+	"output[].type", "output[].content[].type", "output[].content[].text",
+	"choices[].finish_reason", "choices[].message.content",
+	"choices[].message.content[].type", "choices[].message.content[].text",
+	"content[].type", "content[].text",
+	"usage.input_tokens", "usage.output_tokens", "usage.total_tokens", "usage.prompt_tokens", "usage.completion_tokens",
+}
 
-const (
-	root        node = iota
-	meta             // metadata
-	outputItem       // output[i]
-	outputPart       // output[i].content[j]
-	choice           // choices[0]
-	message          // choices[0].message
-	messagePart      // choices[0].message.content[j]
-	contentPart      // content[j] (Anthropic)
-	usage
+// A node is a place on the way to paths: an object's members, an array's
+// elements, or a value kept in inspector.f.
+type node struct {
+	path    string
+	members map[string]*node
+	elem    *node
+	field   int // place in inspector.f; -1 for none
+}
+
+var (
+	tree      = &node{field: -1}
+	pathIndex = map[string]int{} // a path of paths → its place in inspector.f
 )
+
+func init() {
+	for i, p := range paths {
+		pathIndex[p] = i
+		n := tree
+		for name := range strings.SplitSeq(p, ".") {
+			el, isArray := strings.CutSuffix(name, "[]")
+			if n.members == nil {
+				n.members = map[string]*node{}
+			}
+			if n.members[el] == nil {
+				n.members[el] = &node{path: strings.TrimPrefix(n.path+"."+el, "."), field: -1}
+			}
+			if n = n.members[el]; isArray {
+				if n.elem == nil {
+					n.elem = &node{path: n.path + "[]", field: -1}
+				}
+				n = n.elem
+			}
+		}
+		n.field = i
+	}
+}
 
 type part struct{ typ, text span }
 
@@ -121,23 +156,16 @@ type item struct {
 	parts []part
 }
 
-type counts struct {
-	input, output, total, prompt, completion int64
-	totalSet                                 bool
-}
-
 type inspector struct {
-	b                                                   []byte
-	id, object, typ, status, model, stopReason, outText span
-	webhook                                             span
-	tokenSpans                                          []span // every root metadata.webhook_token value
-	hasToken                                            bool
-	output                                              []item
-	content                                             []part
-	choiceOK                                            bool
-	finish, msgText                                     span
-	msgParts                                            []part
-	usage                                               *counts
+	b          []byte
+	f          []span // by index: the last value at each path outside arrays of parts
+	tokenSpans []span // every root metadata.webhook_token value
+	hasToken   bool
+	output     []item
+	content    []part
+	msgParts   []part
+	choiceOK   bool // choices[0] is an object
+	usageOK    bool
 }
 
 // inspect walks the body once, validating it on the way.
@@ -153,8 +181,8 @@ func inspect(body []byte) (*inspector, error) {
 		}
 		return nil, &NotObjectError{Kind: kinds[k]}
 	}
-	in := &inspector{b: body}
-	if err := in.walkObject(r, root); err != nil {
+	in := &inspector{b: body, f: make([]span, len(paths))}
+	if err := in.walk(r, tree); err != nil {
 		return nil, r.fail(err)
 	}
 	if err := r.end(); err != nil {
@@ -163,11 +191,30 @@ func inspect(body []byte) (*inspector, error) {
 	return in, nil
 }
 
-func (in *inspector) walkObject(r *reader, at node) error {
+// walk reads the value at n.
+func (in *inspector) walk(r *reader, n *node) error {
+	d := &r.dec
+	if n.elem != nil {
+		in.reset(n.path)
+		if d.PeekKind() == '[' {
+			return in.array(r, n)
+		}
+	} else if d.PeekKind() == '{' && n.members != nil {
+		return in.object(r, n)
+	}
+	v, sp, err := r.value()
+	if err == nil {
+		in.leaf(n, v, sp)
+	}
+	return err
+}
+
+func (in *inspector) object(r *reader, n *node) error {
 	d := &r.dec
 	if _, err := d.ReadToken(); err != nil {
 		return err
 	}
+	in.usageOK = in.usageOK || n.path == "usage"
 	for d.PeekKind() != '}' {
 		raw, err := d.ReadValue()
 		if err != nil {
@@ -178,7 +225,12 @@ func (in *inspector) walkObject(r *reader, at node) error {
 			s, _ := unquote(raw, -1)
 			name = []byte(s)
 		}
-		if err := in.member(r, at, string(name)); err != nil {
+		if m := n.members[string(name)]; m != nil {
+			err = in.walk(r, m)
+		} else {
+			err = r.skip()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -186,158 +238,28 @@ func (in *inspector) walkObject(r *reader, at node) error {
 	return err
 }
 
-// member reads the value of the member called name of an object at at.
-func (in *inspector) member(r *reader, at node, name string) error {
-	switch at {
-	case root:
-		switch name {
-		case "id":
-			return in.str(r, &in.id)
-		case "object":
-			return in.str(r, &in.object)
-		case "type":
-			return in.str(r, &in.typ)
-		case "status":
-			return in.str(r, &in.status)
-		case "model":
-			return in.str(r, &in.model)
-		case "stop_reason":
-			return in.str(r, &in.stopReason)
-		case "output_text":
-			return in.str(r, &in.outText)
-		case "metadata":
-			return in.objectIf(r, meta)
-		case "usage":
-			if r.dec.PeekKind() == '{' && in.usage == nil {
-				in.usage = &counts{}
-			}
-			return in.objectIf(r, usage)
-		case "output":
-			in.output = nil
-			return in.array(r, outputItem)
-		case "content":
-			in.content = nil
-			return in.array(r, contentPart)
-		case "choices":
-			in.choiceOK, in.finish, in.msgText, in.msgParts = false, span{}, span{}, nil
-			return in.array(r, choice)
-		}
-	case meta:
-		switch name {
-		case "completion_webhook":
-			return in.str(r, &in.webhook)
-		case "webhook_token":
-			v, sp, err := r.value()
-			if err == nil {
-				in.tokenSpans = append(in.tokenSpans, sp)
-				in.hasToken = string(v) != "null" && string(v) != `""`
-			}
-			return err
-		}
-	case outputItem:
-		it := &in.output[len(in.output)-1]
-		switch name {
-		case "type":
-			return in.str(r, &it.typ)
-		case "content":
-			it.parts = nil
-			return in.array(r, outputPart)
-		}
-	case outputPart, messagePart, contentPart:
-		p := in.lastPart(at)
-		switch name {
-		case "type":
-			return in.str(r, &p.typ)
-		case "text":
-			return in.str(r, &p.text)
-		}
-	case choice:
-		switch name {
-		case "finish_reason":
-			return in.str(r, &in.finish)
-		case "message":
-			return in.objectIf(r, message)
-		}
-	case message:
-		if name == "content" {
-			in.msgText, in.msgParts = span{}, nil
-			if r.dec.PeekKind() == '"' {
-				return in.str(r, &in.msgText)
-			}
-			return in.array(r, messagePart)
-		}
-	case usage:
-		u, dst := in.usage, (*int64)(nil)
-		switch name {
-		case "input_tokens":
-			dst = &u.input
-		case "output_tokens":
-			dst = &u.output
-		case "total_tokens":
-			dst, u.totalSet = &u.total, true
-		case "prompt_tokens":
-			dst = &u.prompt
-		case "completion_tokens":
-			dst = &u.completion
-		default:
-			return r.skip()
-		}
-		v, _, err := r.value()
-		*dst = parseCount(v)
-		return err
-	}
-	return r.skip()
-}
-
-// str records the span of a string value, or clears it for another kind.
-func (in *inspector) str(r *reader, dst *span) error {
-	if r.dec.PeekKind() != '"' {
-		*dst = span{}
-		return r.skip()
-	}
-	_, sp, err := r.value()
-	*dst = sp
-	return err
-}
-
-func (in *inspector) objectIf(r *reader, at node) error {
-	if r.dec.PeekKind() != '{' {
-		return r.skip()
-	}
-	return in.walkObject(r, at)
-}
-
-// array walks the objects of an array, each one at elem; for choices only
-// the first element counts, and only when it is an object.
-func (in *inspector) array(r *reader, elem node) error {
-	if r.dec.PeekKind() != '[' {
-		return r.skip()
-	}
+// array walks the objects of the array at n; other elements are skipped.
+func (in *inspector) array(r *reader, n *node) error {
 	d := &r.dec
 	if _, err := d.ReadToken(); err != nil {
 		return err
 	}
 	for i := 0; d.PeekKind() != ']'; i++ {
-		if d.PeekKind() != '{' || elem == choice && i > 0 {
-			if err := r.skip(); err != nil {
-				return err
+		var err error
+		if d.PeekKind() == '{' && (n.path != "choices" || i == 0) {
+			switch n.path {
+			case "output":
+				in.output = append(in.output, item{})
+			case "choices":
+				in.choiceOK = true
+			default:
+				*in.parts(n.path) = append(*in.parts(n.path), part{})
 			}
-			continue
+			err = in.object(r, n.elem)
+		} else {
+			err = r.skip()
 		}
-		switch elem {
-		case outputItem:
-			in.output = append(in.output, item{})
-		case outputPart:
-			it := &in.output[len(in.output)-1]
-			it.parts = append(it.parts, part{})
-		case messagePart:
-			in.msgParts = append(in.msgParts, part{})
-		case contentPart:
-			in.content = append(in.content, part{})
-		case choice:
-			in.choiceOK = true
-		}
-		if err := in.walkObject(r, elem); err != nil {
+		if err != nil {
 			return err
 		}
 	}
@@ -345,16 +267,59 @@ func (in *inspector) array(r *reader, elem node) error {
 	return err
 }
 
-func (in *inspector) lastPart(at node) *part {
-	ps := &in.content
-	switch at {
-	case outputPart:
-		ps = &in.output[len(in.output)-1].parts
-	case messagePart:
-		ps = &in.msgParts
+// reset forgets an earlier array of the same name.
+func (in *inspector) reset(path string) {
+	switch path {
+	case "output":
+		in.output = nil
+	case "choices":
+		in.choiceOK, in.msgParts = false, nil
+		in.f[pathIndex["choices[].finish_reason"]], in.f[pathIndex["choices[].message.content"]] = span{}, span{}
+	case "choices[].message.content":
+		in.msgParts, in.f[pathIndex[path]] = nil, span{}
+	default:
+		*in.parts(path) = nil
 	}
-	return &(*ps)[len(*ps)-1]
 }
+
+// parts is the list of text parts of the array at path.
+func (in *inspector) parts(path string) *[]part {
+	switch path {
+	case "output[].content":
+		return &in.output[len(in.output)-1].parts
+	case "choices[].message.content":
+		return &in.msgParts
+	}
+	return &in.content
+}
+
+// leaf records a value: any for the token and the counts, else a string.
+func (in *inspector) leaf(n *node, v []byte, sp span) {
+	if n.path == "metadata.webhook_token" {
+		in.tokenSpans = append(in.tokenSpans, sp)
+		in.hasToken = string(v) != "null" && string(v) != `""`
+		return
+	}
+	if v[0] != '"' && !strings.HasPrefix(n.path, "usage.") {
+		sp = span{}
+	}
+	switch n.path {
+	case "output[].type":
+		in.output[len(in.output)-1].typ = sp
+	case "output[].content[].type", "choices[].message.content[].type", "content[].type":
+		ps := *in.parts(n.path[:len(n.path)-len("[].type")])
+		ps[len(ps)-1].typ = sp
+	case "output[].content[].text", "choices[].message.content[].text", "content[].text":
+		ps := *in.parts(n.path[:len(n.path)-len("[].text")])
+		ps[len(ps)-1].text = sp
+	default:
+		if n.field >= 0 {
+			in.f[n.field] = sp
+		}
+	}
+}
+
+func (in *inspector) get(path string) span { return in.f[pathIndex[path]] }
 
 // texts returns the spans of the text parts of type want.
 func texts(parts []part, want string, b []byte) []span {
@@ -406,15 +371,15 @@ func (in *inspector) text(spans []span, limit int) string {
 func (in *inspector) info(maxText int) Info {
 	b := in.b
 	info := Info{
-		ID:         field(b, in.id),
-		Object:     field(b, in.object),
-		WireStatus: field(b, in.status),
-		Model:      field(b, in.model),
-		WebhookURL: field(b, in.webhook),
+		ID:         field(b, in.get("id")),
+		Object:     field(b, in.get("object")),
+		WireStatus: field(b, in.get("status")),
+		Model:      field(b, in.get("model")),
+		WebhookURL: field(b, in.get("metadata.completion_webhook")),
 		HasToken:   in.hasToken,
 	}
 	info.Status = status.Normalize(info.WireStatus)
-	if info.Object == "" && field(b, in.typ) == "message" {
+	if info.Object == "" && field(b, in.get("type")) == "message" {
 		info.Object = "message" // Anthropic Messages carry "type", not "object"
 	}
 	// Only output items of type "message" (or untyped) carry text, as in the SDKs.
@@ -425,8 +390,8 @@ func (in *inspector) info(maxText int) Info {
 		}
 	}
 	if in.choiceOK {
-		if in.msgText.e != 0 {
-			choiceText = []span{in.msgText}
+		if t := in.get("choices[].message.content"); t.e != 0 {
+			choiceText = []span{t}
 		} else {
 			choiceText = texts(in.msgParts, "text", b)
 		}
@@ -448,15 +413,15 @@ func (in *inspector) info(maxText int) Info {
 			}
 		}
 	}
-	if len(ts) == 0 && in.outText.e != 0 {
-		ts = []span{in.outText}
+	if t := in.get("output_text"); len(ts) == 0 && t.e != 0 {
+		ts = []span{t}
 	}
 	info.OutputText = in.text(ts, maxText)
 
 	if info.Status == "" {
-		reason := field(b, in.finish)
+		reason := field(b, in.get("choices[].finish_reason"))
 		if info.Object == "message" || reason == "" {
-			reason = field(b, in.stopReason)
+			reason = field(b, in.get("stop_reason"))
 		}
 		switch reason {
 		case "":
@@ -466,15 +431,16 @@ func (in *inspector) info(maxText int) Info {
 			info.Status = "completed"
 		}
 	}
-	if u := in.usage; u != nil {
-		eu := &event.Usage{InputTokens: u.input, OutputTokens: u.output, TotalTokens: u.total}
-		if eu.InputTokens == 0 && eu.OutputTokens == 0 {
-			eu.InputTokens, eu.OutputTokens = u.prompt, u.completion // Chat Completions names
+	if in.usageOK {
+		n := func(name string) int64 { sp := in.get("usage." + name); return parseCount(b[sp.s:sp.e]) }
+		u := &event.Usage{InputTokens: n("input_tokens"), OutputTokens: n("output_tokens"), TotalTokens: n("total_tokens")}
+		if u.InputTokens == 0 && u.OutputTokens == 0 {
+			u.InputTokens, u.OutputTokens = n("prompt_tokens"), n("completion_tokens") // Chat Completions names
 		}
-		if !u.totalSet {
-			eu.TotalTokens = eu.InputTokens + eu.OutputTokens // Anthropic sends no total
+		if in.get("usage.total_tokens").e == 0 {
+			u.TotalTokens = u.InputTokens + u.OutputTokens // Anthropic sends no total
 		}
-		info.Usage = eu
+		info.Usage = u
 	}
 	return info
 }
