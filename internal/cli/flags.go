@@ -19,8 +19,8 @@ import (
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/secret"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -160,7 +160,7 @@ func (w *forwardFlags) validate() error {
 func checkHTTPURL(flag, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %q is not an absolute http(s) URL", flag, payload.RedactURL(v)),
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("%s %q is not an absolute http(s) URL", flag, secret.URL(v)),
 			"e.g. "+flag+" http://localhost:3000/webhooks/sail")
 	}
 	return nil

@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sailspec"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // maxPromptBytes bounds a prompt read from stdin or a file.
@@ -113,13 +113,13 @@ func ParseMetadata(pairs []string, reserve int) (map[string]string, error) {
 }
 
 // checkToken refuses a webhook token that is too short to be masked
-// wherever it appears (payload.MinTokenLen: masking a short string in
+// wherever it appears (secret.MinLen: masking a short string in
 // every payload and header would mangle ordinary text, and not masking it
 // would leak it), or that a bearer header cannot carry.
 func checkToken(flag, tok string) error {
-	if len(tok) < payload.MinTokenLen {
+	if len(tok) < secret.MinLen {
 		return exitcode.WithHint(exitcode.Usage,
-			fmt.Errorf("%s is %d characters; webhook tokens need at least %d so sail can mask them wherever they appear", flag, len(tok), payload.MinTokenLen),
+			fmt.Errorf("%s is %d characters; webhook tokens need at least %d so sail can mask them wherever they appear", flag, len(tok), secret.MinLen),
 			"use --token auto for a random 256-bit token, or a longer value")
 	}
 	if strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f || r >= utf8.RuneSelf }) {

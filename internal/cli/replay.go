@@ -12,8 +12,8 @@ import (
 	"github.com/sailresearch/sail/internal/config"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
-	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/render"
+	"github.com/sailresearch/sail/internal/secret"
 	"github.com/sailresearch/sail/internal/store"
 	"github.com/sailresearch/sail/internal/webhook"
 )
@@ -125,7 +125,7 @@ func replayRun(ctx context.Context, o *ReplayOptions) error {
 	if res.Error != "" {
 		return exitcode.WithHint(exitcode.Error, fmt.Errorf("replay %s: %s", rec.ID, res.Error), "start your app, or fix the URL given to --to")
 	}
-	to := payload.RedactURL(o.To) // never print the URL's credentials
+	to := secret.URL(o.To) // never print the URL's credentials
 	fmt.Fprintf(o.IO.Out, "%s → %s: %d in %.0fms\n", render.Sanitize(rec.ID), render.Sanitize(to), res.StatusCode, res.LatencyMS)
 	if res.Excerpt != "" {
 		fmt.Fprintf(o.IO.Out, "  %s\n", render.Sanitize(res.Excerpt))

@@ -1,6 +1,8 @@
 package payload
 
 import (
+	"github.com/sailresearch/sail/internal/secret"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -180,13 +182,13 @@ func TestDiffValues(t *testing.T) {
 	want := []event.Difference{
 		{Path: "extra", Webhook: `{"k":[1,2]}`},
 		{Path: "metadata.n", Get: "1"},
-		{Path: "output[0].text", Webhook: `"a"`, Get: `"` + Mask + `"`},
+		{Path: "output[0].text", Webhook: `"a"`, Get: `"` + secret.Mask + `"`},
 		{Path: "status", Webhook: `"completed"`, Get: `"in_progress"`},
 	}
 	if c.Equal || !reflect.DeepEqual(c.Diffs, want) || len(c.Paths) != len(want) {
 		t.Fatalf("Diff = %+v\nwant %+v", c, want)
 	}
-	if bytes.Contains(webhook, []byte(Mask)) || bytes.Contains(get, []byte(Mask)) {
+	if bytes.Contains(webhook, []byte(secret.Mask)) || bytes.Contains(get, []byte(secret.Mask)) {
 		t.Error("Diff redacted its arguments in place")
 	}
 	long := []byte(`{"t":"` + strings.Repeat("x", 5000) + `"}`)

@@ -3,19 +3,12 @@ package payload
 import (
 	"bytes"
 	"errors"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
-)
 
-// MinTokenLen is the shortest webhook token sail accepts (`--token`
-// refuses shorter ones): masking a shorter string wherever it appears
-// would mangle ordinary words, and not masking it would leak it. Redact
-// searches for tokens of at least this length everywhere, and masks
-// metadata.webhook_token whatever its length.
-const MinTokenLen = 16
+	"github.com/sailresearch/sail/internal/secret"
+)
 
 // maxNeedle bounds the secrets searched for: metadata.webhook_token
 // values longer than this are masked where they stand but not searched
@@ -27,7 +20,7 @@ const (
 
 const ws = " \t\r\n"
 
-const quotedMask = `"` + Mask + `"`
+const quotedMask = `"` + secret.Mask + `"`
 
 // edit replaces body[s:e] with repl.
 type edit struct {
@@ -37,7 +30,7 @@ type edit struct {
 
 // Redact hides webhook secrets in a payload. The value of the top-level
 // metadata.webhook_token becomes "•••" (whatever its type); token and
-// that value (when they are at least MinTokenLen bytes) are masked
+// that value (when they are at least secret.MinLen bytes) are masked
 // wherever else they occur inside a string, key or value, spelled raw or
 // with escapes; a number that contains one becomes the string "•••".
 // Valid JSON stays valid JSON. Invalid input is redacted best-effort: the
@@ -136,7 +129,7 @@ func plan(body []byte, token string, spans []span) ([]edit, bool) {
 func needles(body []byte, token string, spans []span) []string {
 	var ns []string
 	add := func(s string) {
-		if len(s) >= MinTokenLen && len(s) <= maxNeedle && len(ns) < maxNeedles &&
+		if len(s) >= secret.MinLen && len(s) <= maxNeedle && len(ns) < maxNeedles &&
 			utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) && !slices.Contains(ns, s) {
 			ns = append(ns, s)
 		}
@@ -233,7 +226,7 @@ func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 				}
 				i += k
 				if end, ok := spelled(c, i, n); ok {
-					edits = append(edits, edit{off + i, off + end, Mask})
+					edits = append(edits, edit{off + i, off + end, secret.Mask})
 					i = end
 				} else {
 					i++
@@ -243,7 +236,7 @@ func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 				continue // past the escape already, or done
 			}
 			if end, ok := spelled(c, i, n); ok {
-				edits = append(edits, edit{off + i, off + end, Mask})
+				edits = append(edits, edit{off + i, off + end, secret.Mask})
 				i = end
 			} else {
 				_, l, _ := unescape(c, i)
@@ -280,7 +273,7 @@ func redactInvalid(b []byte, token string) []edit {
 		}
 		end := len(b)
 		if b[i] == '"' {
-			// Mask up to the closing quote, or to the end when the body was cut.
+			// secret.Mask up to the closing quote, or to the end when the body was cut.
 			for j := i + 1; j < len(b); j++ {
 				if b[j] == '\\' {
 					j++
@@ -297,7 +290,7 @@ func redactInvalid(b []byte, token string) []edit {
 			off = end
 		}
 	}
-	if len(token) >= MinTokenLen {
+	if len(token) >= secret.MinLen {
 		edits = maskString(edits, b, 0, []string{token}) // the whole body, as if one string
 		// And raw: in a body that is not JSON, "\\" need not be an escape.
 		for off := 0; ; {
@@ -305,7 +298,7 @@ func redactInvalid(b []byte, token string) []edit {
 			if k < 0 {
 				break
 			}
-			edits = append(edits, edit{off + k, off + k + len(token), Mask})
+			edits = append(edits, edit{off + k, off + k + len(token), secret.Mask})
 			off += k + len(token)
 		}
 	}
@@ -378,143 +371,4 @@ func apply(b []byte, edits []edit) []byte {
 		prev = e.e
 	}
 	return append(out, b[prev:]...)
-}
-
-// RedactHeaders flattens h into one value per name (joined with ", ") and
-// masks credentials: Authorization and Proxy-Authorization keep their
-// scheme ("Bearer •••"); Cookie, Set-Cookie, X-Api-Key and any header
-// whose name mentions a token, secret, password, session or API key become
-// "•••". Each of tokens (of at least MinTokenLen bytes) is masked wherever
-// it appears in a name or value, and a value that spells one
-// percent-encoded is masked whole. Names keep the spelling they have in h.
-func RedactHeaders(h http.Header, tokens ...string) map[string]string {
-	out := make(map[string]string, len(h))
-	for name, vals := range h {
-		var v string
-		switch sensitivity(name) {
-		case keepScheme:
-			masked := make([]string, len(vals))
-			for i, v := range vals {
-				masked[i] = maskCredential(v)
-			}
-			v = strings.Join(masked, ", ")
-		case maskAll:
-			v = Mask
-		default:
-			v = strings.Join(vals, ", ")
-		}
-		out[maskTokens(name, tokens)] = maskTokens(v, tokens)
-	}
-	return out
-}
-
-func maskTokens(s string, tokens []string) string {
-	for _, t := range tokens {
-		if len(t) < MinTokenLen {
-			continue
-		}
-		s = strings.ReplaceAll(s, t, Mask)
-		if strings.IndexByte(s, '%') >= 0 {
-			if u, err := url.QueryUnescape(s); err == nil && strings.Contains(u, t) {
-				return Mask
-			}
-		}
-	}
-	return s
-}
-
-// RedactURL hides the credentials of a URL for display: the user
-// information becomes "•••" and so do the values of query parameters whose
-// name mentions a token, secret, password, session, signature or API key.
-// Text that does not parse as a URL is returned with anything between
-// "://" and an "@" masked.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
-		scheme, rest, ok := strings.Cut(raw, "://")
-		if at := strings.LastIndexByte(rest, '@'); ok && at >= 0 {
-			return scheme + "://" + Mask + "@" + rest[at+1:]
-		}
-		return raw
-	}
-	hadUser, changed := u.User != nil, u.User != nil
-	u.User = nil
-	if u.RawQuery != "" {
-		params := strings.Split(u.RawQuery, "&")
-		for i, p := range params {
-			if k, _, ok := strings.Cut(p, "="); ok && (sensitivity(k) != public || strings.Contains(strings.ToLower(k), "sig")) {
-				params[i], changed = k+"="+Mask, true
-			}
-		}
-		u.RawQuery = strings.Join(params, "&")
-	}
-	if !changed {
-		return raw
-	}
-	s := u.String()
-	if hadUser {
-		if scheme, rest, ok := strings.Cut(s, "//"); ok {
-			s = scheme + "//" + Mask + "@" + rest
-		}
-	}
-	return s
-}
-
-type headerClass uint8
-
-const (
-	public headerClass = iota
-	keepScheme
-	maskAll
-)
-
-func sensitivity(name string) headerClass {
-	var buf [64]byte
-	n := name
-	if len(name) <= len(buf) {
-		// Lower-case without allocating: this runs for every header of every delivery.
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf[i] = c
-		}
-		n = string(buf[:len(name)]) // does not escape: only compared below
-	} else {
-		n = strings.ToLower(name)
-	}
-	switch n {
-	case "authorization", "proxy-authorization":
-		return keepScheme
-	case "cookie", "set-cookie", "x-api-key", "api-key":
-		return maskAll
-	}
-	for _, w := range []string{"token", "secret", "password", "session", "api-key", "apikey", "api_key"} {
-		if strings.Contains(n, w) {
-			return maskAll
-		}
-	}
-	return public
-}
-
-// maskCredential keeps an auth scheme such as "Bearer" and masks the rest.
-func maskCredential(v string) string {
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(v), " ")
-	if !ok || strings.TrimSpace(rest) == "" || !isScheme(scheme) {
-		return Mask
-	}
-	return scheme + " " + Mask
-}
-
-func isScheme(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

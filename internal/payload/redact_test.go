@@ -1,10 +1,11 @@
 package payload
 
 import (
+	"github.com/sailresearch/sail/internal/secret"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"reflect"
 	"runtime"
 	"strings"
@@ -201,44 +202,10 @@ func TestRedactHugeBody(t *testing.T) {
 		}
 		wantEnd := `\n"}]}]}`
 		if tt.inText {
-			wantEnd = `\n` + Mask + `"}]}]}`
+			wantEnd = `\n` + secret.Mask + `"}]}]}`
 		}
 		if !bytes.HasSuffix(out, []byte(wantEnd)) {
 			t.Errorf("tail %q, want %q", out[len(out)-30:], wantEnd)
-		}
-	}
-}
-
-func TestRedactHeaders(t *testing.T) {
-	h := http.Header{
-		"Authorization":       {"Bearer " + tok},
-		"Proxy-Authorization": {"Basic dXNlcjpwYXNz"},
-		"Cookie":              {"a=1", "b=2"},
-		"X-Api-Key":           {"sk-123"},
-		"X-Webhook-Token":     {"t"},
-		"Accept":              {"a", "b"},
-		"Content-Type":        {"application/json"},
-	}
-	h.Add("X-Odd-Auth", "x")
-	got := RedactHeaders(h)
-	want := map[string]string{
-		"Authorization":       "Bearer •••",
-		"Proxy-Authorization": "Basic •••",
-		"Cookie":              "•••",
-		"X-Api-Key":           "•••",
-		"X-Webhook-Token":     "•••",
-		"Accept":              "a, b",
-		"Content-Type":        "application/json",
-		"X-Odd-Auth":          "x",
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("RedactHeaders:\n got %v\nwant %v", got, want)
-	}
-	for _, v := range []string{tok, "", "Bearer", "Bearer  ", "weird!scheme secret"} {
-		if got := RedactHeaders(http.Header{"Authorization": {v}})["Authorization"]; got != "•••" && got != "Bearer •••" {
-			t.Errorf("Authorization %q → %q", v, got)
-		} else if strings.Contains(got, "secret") || strings.Contains(got, "tok_") {
-			t.Errorf("Authorization %q leaked: %q", v, got)
 		}
 	}
 }
@@ -254,7 +221,7 @@ func FuzzRedact(f *testing.F) {
 		orig := append([]byte(nil), body...)
 		out := Redact(body, token)
 		// A token that shares bytes with the mask can be recreated by it.
-		checkToken := len(token) >= MinTokenLen && !strings.ContainsAny(token, "\xe2\x80\xa2\ufffd")
+		checkToken := len(token) >= secret.MinLen && !strings.ContainsAny(token, "\xe2\x80\xa2\ufffd")
 		if !json.Valid(orig) {
 			if checkToken && bytes.Contains(out, []byte(token)) {
 				t.Fatalf("token %q survived in invalid body %q → %q", token, orig, out)
@@ -274,7 +241,7 @@ func FuzzRedact(f *testing.F) {
 		}
 		if m, ok := v.(map[string]any); ok {
 			if md, ok := m["metadata"].(map[string]any); ok {
-				if wt, ok := md["webhook_token"]; ok && wt != Mask {
+				if wt, ok := md["webhook_token"]; ok && wt != secret.Mask {
 					t.Fatalf("metadata.webhook_token = %v after Redact(%q)", wt, orig)
 				}
 			}
@@ -354,45 +321,6 @@ func TestPrepareShortcut(t *testing.T) {
 	}
 }
 
-func TestRedactHeadersToken(t *testing.T) {
-	h := http.Header{
-		"User-Agent":   {"agent/" + tok},
-		"X-Signature":  {tok},
-		"Content-Type": {"application/json; sig=" + tok},
-		"X-Encoded":    {"a%5F" + strings.ReplaceAll(tok, "_", "%5F")},
-		"X-" + tok:     {"v"},
-		"Accept":       {"*/*"},
-	}
-	got := RedactHeaders(h, tok, "")
-	for name, v := range got {
-		if strings.Contains(name+v, tok) || strings.Contains(name+v, "SECRET") {
-			t.Errorf("%s: %s keeps the token", name, v)
-		}
-	}
-	if got["User-Agent"] != "agent/"+Mask || got["Accept"] != "*/*" || got["X-Encoded"] != Mask {
-		t.Errorf("RedactHeaders = %v", got)
-	}
-	// A token below the floor is not searched for: it would mask words.
-	if got := RedactHeaders(http.Header{"Accept": {"json"}}, "json"); got["Accept"] != "json" {
-		t.Errorf("short token masked: %v", got)
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"http://user:pass@127.0.0.1:3000/hook", "http://" + Mask + "@127.0.0.1:3000/hook"},
-		{"https://tok@example.com/a?x=1&token=abc&sig=def#f", "https://" + Mask + "@example.com/a?x=1&token=" + Mask + "&sig=" + Mask + "#f"},
-		{"http://localhost:3000/webhooks/sail", "http://localhost:3000/webhooks/sail"},
-		{"http://user:pa ss@[bad/x", "http://" + Mask + "@[bad/x"},
-		{"not a url", "not a url"},
-	}
-	for _, tt := range tests {
-		if got := RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestPrepareInfoFromRedactedBody: the token in any field the receiver
 // derives from a delivery is masked there too; HasToken still says
 // whether the sender put one in metadata.
@@ -404,8 +332,8 @@ func TestPrepareInfoFromRedactedBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + Mask, Object: "response", Status: Mask, WireStatus: Mask, Model: "m " + Mask,
-		OutputText: strings.Repeat("ab ", 16) + "ab", WebhookURL: "https://h/" + Mask, HasToken: true}) {
+	if fmt.Sprint(info) != fmt.Sprint(Info{ID: "resp_" + secret.Mask, Object: "response", Status: secret.Mask, WireStatus: secret.Mask, Model: "m " + secret.Mask,
+		OutputText: strings.Repeat("ab ", 16) + "ab", WebhookURL: "https://h/" + secret.Mask, HasToken: true}) {
 		t.Errorf("info %+v", info)
 	}
 	if bytes.Contains(out, []byte("SECRET")) {
@@ -413,7 +341,7 @@ func TestPrepareInfoFromRedactedBody(t *testing.T) {
 	}
 	// The excerpt is cut from the redacted text, never from the token.
 	info, _, _ = Prepare([]byte(body), tok, 100)
-	if !strings.HasSuffix(info.OutputText, Mask) {
+	if !strings.HasSuffix(info.OutputText, secret.Mask) {
 		t.Errorf("OutputText %q", info.OutputText)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // DefaultBaseURL is Sail's public API, in normalised form.
@@ -27,7 +27,7 @@ func NormalizeBaseURL(s string) (string, error) {
 	}
 	bad := func(why string) error {
 		return exitcode.WithHint(exitcode.Config,
-			fmt.Errorf("invalid Sail API URL %q: %s", payload.RedactURL(s), why),
+			fmt.Errorf("invalid Sail API URL %q: %s", secret.URL(s), why),
 			"set SAIL_API_URL to an absolute URL such as https://api.sailresearch.com/v1 (or http://127.0.0.1:PORT for a local emulator)")
 	}
 	u, err := url.Parse(s)

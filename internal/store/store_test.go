@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // warnings collects Options.Warn calls.
@@ -440,7 +441,7 @@ func TestNoSecretsInFiles(t *testing.T) {
 	s, _ := open(t, dir, Options{})
 	body := []byte(`{"id":"resp_1","metadata":{"webhook_token":"` + token + `"},"echo":"` + token + `"}`)
 	h := http.Header{"Authorization": {"Bearer " + token}, "X-Api-Key": {apiKey}, "Content-Type": {"application/json"}}
-	r := &Record{Summary: Summary{Verdict: "ok", HTTPStatus: 200}, Headers: payload.RedactHeaders(h), Body: payload.Redact(body, token)}
+	r := &Record{Summary: Summary{Verdict: "ok", HTTPStatus: 200}, Headers: secret.Headers(h), Body: payload.Redact(body, token)}
 	if err := s.Save(r); err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +460,7 @@ func TestNoSecretsInFiles(t *testing.T) {
 				t.Fatalf("%s contains a secret in clear", e.Name())
 			}
 		}
-		if !bytes.Contains(data, []byte(payload.Mask)) {
+		if !bytes.Contains(data, []byte(secret.Mask)) {
 			t.Fatalf("%s: expected masked values", e.Name())
 		}
 	}

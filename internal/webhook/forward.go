@@ -15,6 +15,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // DefaultForwardTimeout bounds one forward when Forwarder.Timeout is zero.
@@ -65,7 +66,7 @@ type Meta struct {
 // timeout) are reported in the Error field, never as a panic or an error
 // value: the caller only shows them.
 func (f *Forwarder) ForwardDelivery(ctx context.Context, body []byte, m Meta) event.Forwarded {
-	out := event.Forwarded{URL: payload.RedactURL(f.URL)}
+	out := event.Forwarded{URL: secret.URL(f.URL)}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = DefaultForwardTimeout
@@ -124,7 +125,7 @@ func (f *Forwarder) ForwardDelivery(ctx context.Context, body []byte, m Meta) ev
 const maxHeaderValue = 200
 
 // ResponseHeaders is an app's response headers as events carry them:
-// credentials masked (payload.RedactHeaders), each name and value one
+// credentials masked (secret.Headers), each name and value one
 // printable line of at most 200 characters. The app is the user's, but
 // what it answers is shown on a terminal like anything else.
 func ResponseHeaders(h http.Header) map[string]string {
@@ -132,7 +133,7 @@ func ResponseHeaders(h http.Header) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, len(h))
-	for k, v := range payload.RedactHeaders(h) {
+	for k, v := range secret.Headers(h) {
 		out[Excerpt([]byte(k))] = payload.Excerpt(Excerpt([]byte(v)), maxHeaderValue)
 	}
 	return out

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // app is a fake user application that records what it was sent.
@@ -160,7 +161,7 @@ func TestForwardAsync(t *testing.T) {
 			t.Fatalf("forwards %+v, app got %d (auth %q)", fs, len(bodies), auths)
 		}
 		var want map[string]any = jsonAnswer(t, payload.Redact(bytes.Clone(body), ""))
-		if got := jsonAnswer(t, bodies[0]); got["id"] != want["id"] || got["metadata"].(map[string]any)["webhook_token"] != payload.Mask {
+		if got := jsonAnswer(t, bodies[0]); got["id"] != want["id"] || got["metadata"].(map[string]any)["webhook_token"] != secret.Mask {
 			t.Fatalf("app got %s", bodies[0])
 		}
 	})
@@ -218,7 +219,7 @@ func TestForwardDeliveryPassesHeadersAndReportsTheAppsSide(t *testing.T) {
 	if res.StatusCode != 202 || strings.ContainsRune(res.Excerpt, 0x1b) || !strings.HasPrefix(res.Excerpt, "queued") {
 		t.Errorf("status %d excerpt %q error %q", res.StatusCode, res.Excerpt, res.Error)
 	}
-	if res.Headers["Set-Cookie"] != payload.Mask {
+	if res.Headers["Set-Cookie"] != secret.Mask {
 		t.Errorf("Set-Cookie not masked: %q", res.Headers["Set-Cookie"])
 	}
 	if v := res.Headers["X-Evil"]; strings.ContainsAny(v, "\u202e\u2066") || !strings.Contains(v, "a") {

@@ -35,6 +35,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 	"github.com/sailresearch/sail/internal/store"
 )
 
@@ -223,7 +224,7 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 		ReceivedAt: r.o.Now(),
 		RemoteAddr: req.RemoteAddr,
 		Verdict:    CheckToken(req.Header.Get("Authorization"), rt.Token),
-		Headers:    payload.RedactHeaders(req.Header, rt.Token),
+		Headers:    secret.Headers(req.Header, rt.Token),
 	}
 	limit := int64(-1)
 	if d.Verdict == event.VerdictMissing || d.Verdict == event.VerdictMismatch {

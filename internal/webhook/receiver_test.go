@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sailresearch/sail/internal/event"
-	"github.com/sailresearch/sail/internal/payload"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 func TestHandlerOutcomes(t *testing.T) {
@@ -162,7 +162,7 @@ func TestHandlerOutcomes(t *testing.T) {
 				if sr.ResponseID != "resp_1" || sr.ResponseStatus != "completed" || sr.DedupeKey == "" || d.Excerpt == "" || d.Attempt != 1 {
 					t.Errorf("accepted record %+v / event %+v", sr.Summary, d)
 				}
-				if !bytes.Contains(sr.Body, []byte(`"webhook_token":"`+payload.Mask+`"`)) || bytes.Contains(sr.Body, []byte(testToken)) {
+				if !bytes.Contains(sr.Body, []byte(`"webhook_token":"`+secret.Mask+`"`)) || bytes.Contains(sr.Body, []byte(testToken)) {
 					t.Errorf("stored body not redacted: %s", sr.Body)
 				}
 			} else if sr.DedupeKey != "" {
@@ -344,7 +344,7 @@ func TestDeliveryEventFields(t *testing.T) {
 	if n := len([]rune(d.Excerpt)); !strings.HasPrefix(d.Excerpt, "The answer is 4. The answer") || n > 100 || n < 90 || !strings.HasSuffix(d.Excerpt, "…") {
 		t.Errorf("excerpt %q", d.Excerpt)
 	}
-	if d.Headers["Authorization"] != "Bearer "+payload.Mask || d.Headers["Content-Type"] != "application/json" {
+	if d.Headers["Authorization"] != "Bearer "+secret.Mask || d.Headers["Content-Type"] != "application/json" {
 		t.Errorf("headers %v", d.Headers)
 	}
 	if bytes.Contains(d.Body, []byte(testToken)) || !bytes.Contains(d.Body, []byte(`"resp_9"`)) {
