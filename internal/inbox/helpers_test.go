@@ -14,9 +14,15 @@ import (
 // receiver behind webhook.NewServer) and closes it when the test ends.
 func openLocal(t *testing.T, o webhook.Options) *Inbox {
 	t.Helper()
+	return openLocalServer(t, o, webhook.ServerOptions{})
+}
+
+// openLocalServer is openLocal with the server's timeouts set by so.
+func openLocalServer(t *testing.T, o webhook.Options, so webhook.ServerOptions) *Inbox {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	in, err := Open(ctx, Options{Tunnel: localTunnel(), Receiver: o})
+	in, err := Open(ctx, Options{Tunnel: localTunnel(), Receiver: o, Server: so})
 	if err != nil {
 		t.Fatalf("open inbox: %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 type Options struct {
 	Tunnel   tunnel.Options
 	Receiver webhook.Options
+	Server   webhook.ServerOptions
 }
 
 // Inbox is an open webhook endpoint.
@@ -42,15 +43,20 @@ func Open(ctx context.Context, o Options) (*Inbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Serve(t, webhook.NewReceiver(o.Receiver)), nil
+	return serve(t, webhook.NewReceiver(o.Receiver), o.Server), nil
 }
 
-// Serve serves r on an already open tunnel.
+// Serve serves r on an already open tunnel, with the server's default
+// timeouts.
 func Serve(t tunnel.Tunnel, r *webhook.Receiver) *Inbox {
+	return serve(t, r, webhook.ServerOptions{})
+}
+
+func serve(t tunnel.Tunnel, r *webhook.Receiver, so webhook.ServerOptions) *Inbox {
 	in := &Inbox{
 		Tunnel:   t,
 		Receiver: r,
-		srv:      webhook.NewServer(r),
+		srv:      webhook.NewServer(r, so),
 		stopped:  make(chan error, 1),
 		serveEnd: make(chan struct{}),
 	}

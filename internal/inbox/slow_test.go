@@ -68,19 +68,17 @@ func readUntilClosed(c net.Conn, limit time.Duration) (got string, closed bool) 
 // TestSlowlorisHeadersAreCutOff trickles a request's headers one byte at a
 // time into the real inbox, never finishing them. The server must hang up
 // once ReadHeaderTimeout has passed, without the request reaching the
-// receiver. It runs in parallel with the package's other long tests
-// because it waits out the real timeout (webhook.NewServer offers no
-// shorter one), 10 s at the time of writing.
+// receiver. The timeout is shortened to keep the test quick; TestServerLimits
+// pins the real one.
 func TestSlowlorisHeadersAreCutOff(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits out the server's real ReadHeaderTimeout")
-	}
 	t.Parallel()
 	rec := &event.Recorder{}
-	in := openLocal(t, webhook.Options{Sink: rec})
+	in := openLocalServer(t, webhook.Options{Sink: rec}, webhook.ServerOptions{ReadHeaderTimeout: 200 * time.Millisecond})
 	in.Receiver.Handle(webhook.Route{Path: "/hook"})
 	timeout := in.srv.ReadHeaderTimeout
-	t.Logf("ReadHeaderTimeout of the inbox server: %v", timeout)
+	if timeout != 200*time.Millisecond {
+		t.Fatalf("ReadHeaderTimeout %v: the option was not applied", timeout)
+	}
 	start := time.Now()
 	c := dial(t, in.Tunnel)
 
@@ -92,11 +90,11 @@ func TestSlowlorisHeadersAreCutOff(t *testing.T) {
 		}
 		closed <- got
 	}()
-	// One header byte every 100ms, never the blank line that ends them:
+	// One header byte every 10ms, never the blank line that ends them:
 	// each byte comes well within any per-read timeout, so only a bound on
 	// the whole header stops this client.
 	head := "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Slow: " + strings.Repeat("a", 1<<16)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	sent := 0
 	var got string
@@ -131,40 +129,22 @@ loop:
 }
 
 // TestSlowBodyIsCutOff sends valid headers and then a body slower than the
-// server's ReadTimeout. The inbox's real ReadTimeout is a minute, too long
-// for a unit test, so this serves the same receiver through the same
-// constructor, webhook.NewServer, with only ReadTimeout shortened. The
-// client must be cut off before it finishes, and the half-read delivery
-// recorded as a failure, never acknowledged or stored as accepted.
+// server's ReadTimeout, shortened from the real minute. The client must be
+// cut off before it finishes, and the half-read delivery recorded as a
+// failure, never acknowledged or stored as accepted.
 func TestSlowBodyIsCutOff(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "history")
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() }) // after the inbox's own cleanup
 	rec := &event.Recorder{}
-	r := webhook.NewReceiver(webhook.Options{Store: st, Sink: rec})
-	r.Handle(webhook.Route{Path: "/hook", Token: "tok-slow-body"})
-	tun, err := tunnel.Open(t.Context(), localTunnel())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := webhook.NewServer(r)
-	srv.ReadTimeout = 300 * time.Millisecond
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(tun.Listener())
-	}()
-	defer func() {
-		srv.Close()
-		r.Close(t.Context())
-		tun.Close()
-		<-served
-	}()
+	in := openLocalServer(t, webhook.Options{Store: st, Sink: rec}, webhook.ServerOptions{ReadTimeout: 300 * time.Millisecond})
+	in.Receiver.Handle(webhook.Route{Path: "/hook", Token: "tok-slow-body"})
 
-	c := dial(t, tun)
+	c := dial(t, in.Tunnel)
 	body := `{"id":"resp_slow","object":"response","status":"completed","pad":"` + strings.Repeat("x", 400) + `"}`
 	fmt.Fprintf(c, "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer tok-slow-body\r\nContent-Length: %d\r\n\r\n", len(body))
 
@@ -175,6 +155,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	}()
 	// One body byte every 20ms: the whole body would take 8 s, 27 times
 	// the read timeout.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	sent := 0
 	var got string
 loop:
@@ -182,7 +164,7 @@ loop:
 		select {
 		case got = <-answer:
 			break loop
-		case <-time.After(20 * time.Millisecond):
+		case <-tick.C:
 			if sent < len(body) {
 				if _, err := c.Write([]byte{body[sent]}); err != nil {
 					got = <-answer
@@ -198,7 +180,7 @@ loop:
 	if strings.HasPrefix(got, "HTTP/1.1 2") {
 		t.Fatalf("a half-sent body was acknowledged: %q", got)
 	}
-	settle(t, r)
+	settle(t, in.Receiver)
 	ds := deliveries(rec)
 	if len(ds) != 1 {
 		t.Fatalf("want one (failed) delivery event, got %+v", ds)

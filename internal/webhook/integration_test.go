@@ -27,7 +27,7 @@ func serve(t testing.TB, h http.Handler) (string, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(h)
+	srv := NewServer(h, ServerOptions{})
 	done := make(chan struct{})
 	go func() { srv.Serve(l); close(done) }()
 	var once sync.Once

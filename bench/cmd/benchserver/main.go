@@ -152,7 +152,7 @@ func run() error {
 	}
 	// Both targets get the receiver's production server settings, so the
 	// comparison is between handlers.
-	srv := webhook.NewServer(handler)
+	srv := webhook.NewServer(handler, webhook.ServerOptions{})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
