@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -12,31 +12,13 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
-// syncBuffer is the fake terminal: the renderer writes from its own
-// goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startTest starts a Program on a fake terminal with keys from input.
-func startTest(t *testing.T, ctx context.Context, o Options, input io.Reader) (*Program, *syncBuffer) {
+func startTest(t *testing.T, ctx context.Context, o Options, input io.Reader) (*Program, *testutil.LockedBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.LockedBuffer{}
 	o.Output, o.Input = out, input
 	if o.Now == nil {
 		o.Now = clockAt(t0)
@@ -48,15 +30,9 @@ func startTest(t *testing.T, ctx context.Context, o Options, input io.Reader) (*
 // waitDrawn blocks until the fake terminal shows want: events reach the
 // model through the queue, so a key sent right after Emit could overtake
 // them.
-func waitDrawn(t *testing.T, out *syncBuffer, want string) {
+func waitDrawn(t *testing.T, out *testutil.LockedBuffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(finalWait)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%q not drawn within %s", want, finalWait)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitUntil(t, finalWait, fmt.Sprintf("%q to be drawn", want), func() bool { return strings.Contains(out.String(), want) })
 }
 
 // waitProgram is Wait with a deadline, so a hang fails instead of stalling.

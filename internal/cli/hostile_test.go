@@ -1,38 +1,19 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
+	"github.com/sailresearch/sail/internal/testutil"
 )
-
-// lockedBuffer is a bytes.Buffer safe to read while listen writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // rawTerminalBytes matches what must never reach a terminal unescaped.
 var rawTerminalBytes = regexp.MustCompile("[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
@@ -43,7 +24,7 @@ var rawTerminalBytes = regexp.MustCompile("[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\
 // field with the right one. The generated token is printed once on
 // stderr; the lines show escapes escaped and never the token.
 func TestListenPlainLinesWithHostileSenders(t *testing.T) {
-	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	out, errOut := &testutil.LockedBuffer{}, &testutil.LockedBuffer{}
 	ios := &iostreams.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, StdoutTTY: true, ColorDisabled: true,
 		Size: func() (int, int, bool) { return 0, 0, false }}
 	home := t.TempDir()

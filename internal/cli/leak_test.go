@@ -18,10 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/iostreams"
-	"github.com/sailresearch/sail/internal/leakcheck"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // execLeak runs sail in-process without a terminal, under ctx, with a
@@ -70,7 +72,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := leakcheck.Snapshot()
+			ignore := goleak.IgnoreCurrent()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			if tc.interrupt > 0 {
@@ -83,7 +85,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, out, errOut)
 			}
 			cancel()
-			leakcheck.Check(t, before)
+			goleak.VerifyNone(t, ignore)
 		})
 	}
 }
@@ -92,7 +94,7 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 // history and a forward target, delivers to it, then ends it the way
 // Ctrl-C does.
 func TestListenCommandLeavesNoGoroutines(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	var forwarded atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -145,14 +147,14 @@ func TestListenCommandLeavesNoGoroutines(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 	app.Close()
-	leakcheck.Check(t, before)
+	goleak.VerifyNone(t, ignore)
 }
 
 // TestListenNgrokUnreachableLeavesNoGoroutines: the ngrok SDK retries for
 // ever when its server cannot be reached; the --tunnel-timeout failure
 // path must stop it, not leave it dialling in the background.
 func TestListenNgrokUnreachableLeavesNoGoroutines(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code, out, errOut := execLeak(ctx, t, map[string]string{"NGROK_AUTHTOKEN": "leak-test-authtoken-1"},
@@ -160,19 +162,13 @@ func TestListenNgrokUnreachableLeavesNoGoroutines(t *testing.T) {
 	if code != exitcode.Tunnel {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitcode.Tunnel, out, errOut)
 	}
-	leakcheck.Check(t, before)
+	goleak.VerifyNone(t, ignore)
 }
 
 // waitFor polls cond for up to 10s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitUntil(t, 10*time.Second, what, cond)
 }
 
 // TestRunAutoTokenIs256BitsAndNeverShown checks the CLI's wiring of

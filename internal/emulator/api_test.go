@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // openAIErr decodes OpenAI's error envelope, which Sail uses on every
@@ -477,7 +479,7 @@ func TestCancel(t *testing.T) {
 	// Terminal and synchronous responses cannot be cancelled.
 	e2 := newEmulator(t, Options{})
 	done, _ := create(t, e2, map[string]any{"model": "zai-org/GLM-5", "input": "x", "background": true}, nil)
-	waitUntil(t, "completion", func() bool {
+	testutil.WaitUntil(t, 10*time.Second, "completion", func() bool {
 		_, b := call(t, e2, http.MethodGet, "/v1/responses/"+done["id"].(string), nil, nil)
 		return decode(t, b)["status"] == StatusCompleted
 	})

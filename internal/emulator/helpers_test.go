@@ -109,18 +109,6 @@ func settle(t testing.TB, e *Emulator) {
 	}
 }
 
-// waitUntil polls cond with a deadline.
-func waitUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // hit is one request a receiver saw.
 type hit struct {
 	Method, Auth, ContentType, UserAgent string

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sailresearch/sail/internal/leakcheck"
+	"go.uber.org/goleak"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // leakReceiver is a webhook endpoint whose answer the test picks: a status
@@ -80,7 +82,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 						t.Fatalf("POST %s: %d %v", path, code, err)
 					}
 				}
-				waitUntil(t, "three deliveries", func() bool { return s.hits.Load() == 3 })
+				testutil.WaitUntil(t, 10*time.Second, "three deliveries", func() bool { return s.hits.Load() == 3 })
 			},
 		},
 		{
@@ -102,7 +104,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 					t.Fatalf("create: %d %v", code, err)
 				}
-				waitUntil(t, "the first attempt", func() bool { return len(s.r.Emulator.Attempts()) == 1 })
+				testutil.WaitUntil(t, 10*time.Second, "the first attempt", func() bool { return len(s.r.Emulator.Attempts()) == 1 })
 			},
 		},
 		{
@@ -112,7 +114,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 				if code, err := post(context.Background(), s.c, s.r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 					t.Fatalf("create: %d %v", code, err)
 				}
-				waitUntil(t, "the receiver to hold the delivery", func() bool { return s.hits.Load() == 1 })
+				testutil.WaitUntil(t, 10*time.Second, "the receiver to hold the delivery", func() bool { return s.hits.Load() == 1 })
 			},
 		},
 		{
@@ -122,13 +124,13 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 					// Answered 503 by the shutdown; the error is not the point.
 					_, _ = post(context.Background(), s.c, s.r.BaseURL+"/responses", `{"model":"zai-org/GLM-5","input":"1+2"}`)
 				}()
-				waitUntil(t, "the create to be waiting", func() bool { return s.r.Emulator.active.Load() == 1 })
+				testutil.WaitUntil(t, 10*time.Second, "the create to be waiting", func() bool { return s.r.Emulator.active.Load() == 1 })
 			},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := leakcheck.Snapshot()
+			ignore := goleak.IgnoreCurrent()
 			var hits atomic.Int64
 			rcv := leakReceiver(tc.status, tc.hang, &hits)
 			if tc.o.RetryBackoff == 0 {
@@ -154,7 +156,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 			}
 			tr.CloseIdleConnections()
 			rcv.Close()
-			leakcheck.Check(t, before)
+			goleak.VerifyNone(t, ignore)
 		})
 	}
 }
@@ -163,7 +165,7 @@ func TestStartShutdownLeavesNoGoroutines(t *testing.T) {
 // context, the way `sail run --emulator` does, while a foreground create
 // waits and a delivery is being retried.
 func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	var hits atomic.Int64
 	rcv := leakReceiver(http.StatusServiceUnavailable, false, &hits)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -177,7 +179,7 @@ func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
 	if code, err := post(context.Background(), c, r.BaseURL+"/responses", body); err != nil || code != http.StatusAccepted {
 		t.Fatalf("create: %d %v", code, err)
 	}
-	waitUntil(t, "a retry", func() bool { return hits.Load() >= 2 })
+	testutil.WaitUntil(t, 10*time.Second, "a retry", func() bool { return hits.Load() >= 2 })
 	fg := make(chan struct{})
 	go func() {
 		defer close(fg)
@@ -193,5 +195,5 @@ func TestStartContextEndLeavesNoGoroutines(t *testing.T) {
 	_ = r.Shutdown(sctx)
 	tr.CloseIdleConnections()
 	rcv.Close()
-	leakcheck.Check(t, before)
+	goleak.VerifyNone(t, ignore)
 }

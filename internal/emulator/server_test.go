@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestStartAndShutdown(t *testing.T) {
-	before := runtime.NumGoroutine()
+	ignore := goleak.IgnoreCurrent()
 	rcv := newReceiver(t, nil)
 	r, err := Start(context.Background(), "127.0.0.1:0", Options{RetryBackoff: time.Millisecond})
 	if err != nil {
@@ -37,7 +40,7 @@ func TestStartAndShutdown(t *testing.T) {
 	if err := json.Unmarshal(b, &obj); err != nil || res.StatusCode != 200 || obj["status"] != StatusCompleted {
 		t.Fatalf("create over TCP: %d %s", res.StatusCode, b)
 	}
-	waitUntil(t, "webhook", func() bool { return len(r.Emulator.Attempts()) == 1 })
+	testutil.WaitUntil(t, 10*time.Second, "webhook", func() bool { return len(r.Emulator.Attempts()) == 1 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -56,9 +59,8 @@ func TestStartAndShutdown(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 	rcv.Close()
-	// Everything Start began has ended (bounded wait: goroutines exit
-	// asynchronously after their connections close).
-	waitUntil(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+	// Everything Start began has ended.
+	goleak.VerifyNone(t, ignore)
 }
 
 func TestStartStopsWhenContextEnds(t *testing.T) {
@@ -85,13 +87,13 @@ func TestStartStopsWhenContextEnds(t *testing.T) {
 		res.Body.Close()
 		done <- result{code: res.StatusCode}
 	}()
-	waitUntil(t, "the create to be waiting", func() bool { return r.Emulator.active.Load() == 1 })
+	testutil.WaitUntil(t, 10*time.Second, "the create to be waiting", func() bool { return r.Emulator.active.Load() == 1 })
 	cancel()
 	<-r.Done()
 	if res := <-done; res.err != nil || res.code != http.StatusServiceUnavailable {
 		t.Errorf("pending foreground create got %+v, want 503", res)
 	}
-	waitUntil(t, "emulator goroutines to exit", func() bool { return r.Emulator.active.Load() == 0 })
+	testutil.WaitUntil(t, 10*time.Second, "emulator goroutines to exit", func() bool { return r.Emulator.active.Load() == 0 })
 }
 
 func TestStartErrors(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestDeliveryRetriesAlways500(t *testing.T) {
@@ -357,7 +359,7 @@ func TestWebhookDelayAndLatencyOrder(t *testing.T) {
 	}
 	id := obj["id"].(string)
 	seen := map[string]bool{}
-	waitUntil(t, "completed", func() bool {
+	testutil.WaitUntil(t, 10*time.Second, "completed", func() bool {
 		_, b := call(t, e, http.MethodGet, "/v1/responses/"+id, nil, nil)
 		s := decode(t, b)["status"].(string)
 		seen[s] = true
@@ -411,7 +413,7 @@ func TestCloseWaitsForInFlightDelivery(t *testing.T) {
 		defer cancel()
 		closed <- e.Close(ctx)
 	}()
-	waitUntil(t, "close to begin", func() bool { return e.stopCtx.Err() != nil })
+	testutil.WaitUntil(t, 10*time.Second, "close to begin", func() bool { return e.stopCtx.Err() != nil })
 	// New creates are refused while closing.
 	if code, _ := call(t, e, http.MethodPost, "/v1/responses", webhookReq(rcv.URL, nil), nil); code != http.StatusServiceUnavailable {
 		t.Errorf("create while closing: %d, want 503", code)
@@ -448,7 +450,7 @@ func TestCloseAbortsWhenContextEnds(t *testing.T) {
 	for range 5 {
 		create(t, e, webhookReq(rcv.URL, map[string]string{FaultKey: "latency=1h"}), nil)
 	}
-	waitUntil(t, "deliveries in flight", func() bool { return inFlight.Load() == 5 && e.active.Load() == 10 })
+	testutil.WaitUntil(t, 10*time.Second, "deliveries in flight", func() bool { return inFlight.Load() == 5 && e.active.Load() == 10 })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := e.Close(ctx); err == nil {

@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/inbox"
-	"github.com/sailresearch/sail/internal/leakcheck"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -134,7 +135,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := leakcheck.Snapshot()
+			ignore := goleak.IgnoreCurrent()
 			r := openLeakRig(t, tc.emu)
 			timeout := tc.timeout
 			if timeout == 0 {
@@ -154,7 +155,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 			if got := exitcode.Of(err); got != tc.want {
 				t.Errorf("exit %d (%v), want %d; events %s", got, err, tc.want, kinds(r.events))
 			}
-			leakcheck.Check(t, before)
+			goleak.VerifyNone(t, ignore)
 		})
 	}
 }
@@ -162,7 +163,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 // TestBatchOfRunsSharingAnInboxLeavesNoGoroutines runs several runs at once
 // on one inbox, as a batch does, some of them cut short.
 func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	r := openLeakRig(t, emulator.Options{Latency: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -195,5 +196,5 @@ func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
 	}
 	cancel()
 	r.close(t)
-	leakcheck.Check(t, before)
+	goleak.VerifyNone(t, ignore)
 }

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sailresearch/sail/internal/batch"
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/inbox"
-	"github.com/sailresearch/sail/internal/leakcheck"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
@@ -84,9 +85,9 @@ func (c *collected) byID() map[string]batch.Result {
 }
 
 func TestWebhooksVerifiedAcrossSplitBatches(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	// Registered first, so it runs after the emulator and inbox closed.
-	t.Cleanup(func() { leakcheck.Check(t, before) })
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	e := setup(t, emulator.Options{})
 	var got collected
 	var batches []string
@@ -172,9 +173,9 @@ func TestWrongTokenAndResume(t *testing.T) {
 // Interrupted: the items still running get a line with exit 130 naming
 // their batch, and nothing is left running.
 func TestInterrupt(t *testing.T) {
-	before := leakcheck.Snapshot()
+	ignore := goleak.IgnoreCurrent()
 	// Registered first, so it runs after the emulator and inbox closed.
-	t.Cleanup(func() { leakcheck.Check(t, before) })
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	e := setup(t, emulator.Options{Latency: time.Hour})
 	var got collected
 	ctx, cancel := context.WithCancel(context.Background())

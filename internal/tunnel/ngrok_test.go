@@ -1,23 +1,23 @@
 package tunnel
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"golang.ngrok.com/ngrok/v2"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestPlanNgrok(t *testing.T) {
@@ -169,31 +169,13 @@ func fakeServer(t *testing.T, serve func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
-// lockedBuffer collects the SDK's logs, which arrive from its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // openFailing runs Open against a server that cannot work and checks what
 // every failure must have in common: an *Error, exit 5, a hint, and no
 // authtoken in the message or the logs. Callers check for leaked goroutines
 // once all parallel cases are done.
 func openFailing(t *testing.T, o Options) *Error {
 	t.Helper()
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	o.Provider = Ngrok
 	o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// A generous bound: Open must return on its own ConnectTimeout long
@@ -227,40 +209,11 @@ func openFailing(t *testing.T, o Options) *Error {
 	return e
 }
 
-// waitNoNgrokGoroutines fails if goroutines running ngrok SDK code outlive
-// a bounded wait. The SDK sleeps out its reconnect backoff (≤ 2s after a
-// short timeout) before it notices the session was closed.
-func waitNoNgrokGoroutines(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		stacks := string(buf[:runtime.Stack(buf, true)])
-		leaked := ngrokStacks(stacks)
-		if leaked == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ngrok goroutines still running:\n%s", leaked)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func ngrokStacks(all string) string {
-	var out []string
-	for _, g := range strings.Split(all, "\n\n") {
-		if strings.Contains(g, "golang.ngrok.com/") {
-			out = append(out, g)
-		}
-	}
-	return strings.Join(out, "\n\n")
-}
-
 // TestOpenNgrokFailures runs the real SDK against local servers that are
 // not ngrok. The cases run in parallel; the goroutine check runs once after
 // all of them, since it looks at every ngrok goroutine in the process.
 func TestOpenNgrokFailures(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
 	t.Run("group", func(t *testing.T) {
 		t.Run("unreachable", func(t *testing.T) {
 			t.Parallel()
@@ -330,7 +283,9 @@ func TestOpenNgrokFailures(t *testing.T) {
 			}
 		})
 	})
-	waitNoNgrokGoroutines(t)
+	// The SDK sleeps out its reconnect backoff (≤ 2s after a short
+	// timeout) before it notices the session was closed.
+	testutil.VerifyNoneWithin(t, 10*time.Second, ignore)
 }
 
 // fakeAgent stands in for the SDK agent so that Open's control flow (fast

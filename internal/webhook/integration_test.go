@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/store"
 )
@@ -214,7 +216,7 @@ func TestSlowSinkDoesNotDelayTheAnswer(t *testing.T) {
 }
 
 func TestNoGoroutineLeak(t *testing.T) {
-	before := runtime.NumGoroutine()
+	ignore := goleak.IgnoreCurrent()
 	func() {
 		a := newApp(t, 200)
 		st := openStore(t, filepath.Join(t.TempDir(), "h"))
@@ -242,15 +244,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		a.Close()
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	}()
-	// Goroutines of closed connections take a moment to unwind.
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<16)
-		t.Fatalf("%d goroutines left over (was %d):\n%s", n, before, buf[:runtime.Stack(buf, true)])
-	}
+	goleak.VerifyNone(t, ignore)
 }
 
 // TestHugeBodyKeepsOneCopy receives a 30 MiB payload into a real history

@@ -1,0 +1,68 @@
+// Package testutil holds the helpers the project's tests share: a buffer
+// that a test reads while the code under test writes to it from another
+// goroutine, polling for state that has no signal of its own, and goroutine
+// leak checks with patience for a loaded machine.
+package testutil
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// LockedBuffer is a bytes.Buffer safe to read while other goroutines
+// write to it: a fake terminal, or a library's log.
+type LockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything written so far.
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// WaitUntil polls cond every millisecond and fails t, naming what it waited
+// for, if cond does not hold within limit. It is for state the code under
+// test offers no channel for (a counter, a file, a drawn screen); the limit
+// only keeps a regression from hanging the test.
+func WaitUntil(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// VerifyNoneWithin is goleak.VerifyNone with up to limit for goroutines to
+// finish, rather than goleak's fixed half second: some exit only after a
+// library's own backoff (ngrok's reconnect sleeps up to 2 s before it sees
+// its session closed).
+func VerifyNoneWithin(t testing.TB, limit time.Duration, opts ...goleak.Option) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		err := goleak.Find(opts...) // retries for about half a second itself
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Error(err)
+			return
+		}
+	}
+}
