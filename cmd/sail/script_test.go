@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +24,42 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
 
 	"github.com/sailresearch/sail/internal/event"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"sail": main})
+	testscript.Main(scriptsM{m}, map[string]func(){"sail": main})
+}
+
+// scriptsM runs the tests with more scripts at once than there are CPUs,
+// and fails the run if the harness (its proxies and apps) leaves a
+// goroutine running.
+//
+// A script spends most of its time waiting: for an emulator's latency, a
+// poll interval, an SDK's retry backoff. With go test's default of one
+// parallel test per CPU, the scripts took turns at waiting. An explicit
+// -parallel still wins.
+type scriptsM struct{ m *testing.M }
+
+func (s scriptsM) Run() int {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		if err := flag.Set("test.parallel", strconv.Itoa(4*runtime.GOMAXPROCS(0))); err != nil {
+			panic(err)
+		}
+	}
+	code := s.m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	return code
 }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script: the real

@@ -26,6 +26,10 @@ import (
 	"github.com/sailresearch/sail/internal/testutil"
 )
 
+// TestMain fails the package if its tests leave a goroutine running; the
+// tests below also check single commands on their own.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 // execLeak runs sail in-process without a terminal, under ctx, with a
 // private HOME and state directory plus env, and returns the exit code
 // and both streams (read only after Execute returned).
