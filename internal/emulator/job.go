@@ -51,8 +51,11 @@ func terminal(status string) bool {
 	return false
 }
 
-// Wire shapes of the response object, as Sail's API reference has them.
-type responseObject struct {
+// ResponseObject and the types below are the wire shapes of the response
+// object, as Sail's API reference has them: what GET /v1/responses/{id}
+// returns and a completion webhook carries. The benchmark's fixtures build
+// their payloads from them too.
+type ResponseObject struct {
 	ID                string             `json:"id"`
 	Object            string             `json:"object"`
 	CreatedAt         int64              `json:"created_at"`
@@ -60,52 +63,57 @@ type responseObject struct {
 	Background        bool               `json:"background"`
 	Model             string             `json:"model"`
 	Metadata          map[string]string  `json:"metadata"`
-	Output            []outputMessage    `json:"output"`
-	Usage             responseUsage      `json:"usage"`
-	Error             *responseError     `json:"error"`
-	IncompleteDetails *incompleteDetails `json:"incomplete_details"`
+	Output            []OutputMessage    `json:"output"`
+	Usage             ResponseUsage      `json:"usage"`
+	Error             *ResponseError     `json:"error"`
+	IncompleteDetails *IncompleteDetails `json:"incomplete_details"`
 	CompletedAt       *int64             `json:"completed_at"`
 }
 
-type outputMessage struct {
+// OutputMessage is an assistant message in a response's output.
+type OutputMessage struct {
 	Type    string       `json:"type"`
 	ID      string       `json:"id"`
 	Role    string       `json:"role"`
 	Status  string       `json:"status"`
-	Content []outputText `json:"content"`
+	Content []OutputText `json:"content"`
 }
 
-type outputText struct {
+// OutputText is a part of an OutputMessage's content.
+type OutputText struct {
 	Type        string `json:"type"`
 	Text        string `json:"text"`
 	Annotations []any  `json:"annotations"`
 }
 
-// responseUsage is always present, zeros until the response finishes: the
+// ResponseUsage is always present, zeros until the response finishes: the
 // reference requires it and never makes it null.
-type responseUsage struct {
+type ResponseUsage struct {
 	InputTokens         int64               `json:"input_tokens"`
-	InputTokensDetails  inputTokensDetails  `json:"input_tokens_details"`
+	InputTokensDetails  InputTokensDetails  `json:"input_tokens_details"`
 	OutputTokens        int64               `json:"output_tokens"`
-	OutputTokensDetails outputTokensDetails `json:"output_tokens_details"`
+	OutputTokensDetails OutputTokensDetails `json:"output_tokens_details"`
 	TotalTokens         int64               `json:"total_tokens"`
 }
 
-// The fake model caches nothing and does not reason: these stay zero.
-type inputTokensDetails struct {
+// InputTokensDetails and OutputTokensDetails stay zero: the fake model
+// caches nothing and does not reason.
+type InputTokensDetails struct {
 	CachedTokens int64 `json:"cached_tokens"`
 }
 
-type outputTokensDetails struct {
+type OutputTokensDetails struct {
 	ReasoningTokens int64 `json:"reasoning_tokens"`
 }
 
-type responseError struct {
+// ResponseError says why a response failed.
+type ResponseError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
-type incompleteDetails struct {
+// IncompleteDetails says why a response ended incomplete.
+type IncompleteDetails struct {
 	Reason string `json:"reason"`
 }
 
@@ -116,18 +124,18 @@ func (j *job) render(status string, now time.Time) []byte {
 	if md == nil {
 		md = map[string]string{}
 	}
-	r := responseObject{
+	r := ResponseObject{
 		ID: j.id, Object: "response", CreatedAt: j.createdAt.Unix(), Status: wireStatus(j.names, status),
-		Background: j.background, Model: j.model, Metadata: md, Output: []outputMessage{},
+		Background: j.background, Model: j.model, Metadata: md, Output: []OutputMessage{},
 	}
-	usage := responseUsage{
+	usage := ResponseUsage{
 		InputTokens: j.gen.inputTokens, OutputTokens: j.gen.outputTokens,
 		TotalTokens: j.gen.inputTokens + j.gen.outputTokens,
 	}
-	msg := func(s string) []outputMessage {
-		return []outputMessage{{
+	msg := func(s string) []OutputMessage {
+		return []OutputMessage{{
 			Type: "message", ID: j.outputMsgID, Role: "assistant", Status: s,
-			Content: []outputText{{Type: "output_text", Text: j.gen.text, Annotations: []any{}}},
+			Content: []OutputText{{Type: "output_text", Text: j.gen.text, Annotations: []any{}}},
 		}}
 	}
 	switch status {
@@ -137,9 +145,9 @@ func (j *job) render(status string, now time.Time) []byte {
 		r.CompletedAt = &at
 	case StatusIncomplete:
 		r.Output, r.Usage = msg(StatusIncomplete), usage
-		r.IncompleteDetails = &incompleteDetails{Reason: "max_output_tokens"}
+		r.IncompleteDetails = &IncompleteDetails{Reason: "max_output_tokens"}
 	case StatusFailed:
-		r.Error = &responseError{Code: "server_error", Message: "The emulated model failed (emulator outcome \"failed\")."}
+		r.Error = &ResponseError{Code: "server_error", Message: "The emulated model failed (emulator outcome \"failed\")."}
 	}
 	b, _ := json.Marshal(r) // plain structs of strings and numbers cannot fail
 	return b
