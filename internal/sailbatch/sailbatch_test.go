@@ -29,6 +29,9 @@ type env struct {
 
 func setup(t *testing.T, o emulator.Options) env {
 	t.Helper()
+	if o.RetryBackoff == 0 {
+		o.RetryBackoff = time.Millisecond // a rejected delivery's retries are not what these tests wait for
+	}
 	emu, err := emulator.New(o)
 	if err != nil {
 		t.Fatal(err)
