@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 const testKey = "sk-test"
@@ -100,13 +102,7 @@ func decode(t testing.TB, b []byte) map[string]any {
 // so counts can be asserted exactly.
 func settle(t testing.TB, e *Emulator) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for e.active.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("emulator still has %d goroutines running", e.active.Load())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.WaitUntil(t, 10*time.Second, "the emulator's goroutines to finish", func() bool { return e.active.Load() == 0 })
 }
 
 // hit is one request a receiver saw.

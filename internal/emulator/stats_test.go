@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestStatsPeakActive(t *testing.T) {
@@ -47,10 +49,7 @@ func TestStatsPeakActive(t *testing.T) {
 	if st.Created != 5 || st.PeakActive != 5 || st.Active != 5 {
 		t.Fatalf("stats while all are queued: %+v", st)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for e.Stats().Active != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitUntil(t, 10*time.Second, "every response to finish", func() bool { return e.Stats().Active == 0 })
 	if got := e.Stats(); got.Active != 0 || got.PeakActive != 5 {
 		t.Fatalf("stats after all finished: %+v", got)
 	}

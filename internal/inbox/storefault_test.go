@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/sail"
 	"github.com/sailresearch/sail/internal/store"
+	"github.com/sailresearch/sail/internal/testutil"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -77,22 +79,17 @@ func emulatorClient(t *testing.T, o emulator.Options) (*emulator.Emulator, *sail
 // attempt succeeded or want attempts were made.
 func attemptsUntilDone(t *testing.T, emu *emulator.Emulator, id string, want int) []emulator.Attempt {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var got []emulator.Attempt
+	var got []emulator.Attempt
+	testutil.WaitUntil(t, 10*time.Second, fmt.Sprintf("%d delivery attempts for %s, or one that succeeded", want, id), func() bool {
+		got = got[:0]
 		for _, a := range emu.Attempts() {
 			if a.ResponseID == id {
 				got = append(got, a)
 			}
 		}
-		if len(got) >= want || (len(got) > 0 && got[len(got)-1].OK()) {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("emulator made %d delivery attempts for %s within 10s, want %d: %+v", len(got), id, want, got)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(got) >= want || (len(got) > 0 && got[len(got)-1].OK())
+	})
+	return got
 }
 
 // TestStoreFailureIsNeverAcknowledged: while the history cannot be

@@ -17,6 +17,7 @@ import (
 	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/sailspec"
 	"github.com/sailresearch/sail/internal/status"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // requestsOf yields n requests "c0".."c{n-1}" asking "What is i+i?".
@@ -34,26 +35,20 @@ func requestsOf(n int, extra string) func(func(BatchRequest) error) error {
 
 func waitBatchDone(t *testing.T, c *Client, id string) *Batch {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, err := c.GetBatch(context.Background(), id)
-		if err != nil {
+	var b *Batch
+	testutil.WaitUntil(t, 10*time.Second, "batch "+id+" to finish", func() bool {
+		var err error
+		if b, err = c.GetBatch(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		done := true
 		for _, s := range b.RequestStatus {
 			if !status.IsTerminal(s) {
-				done = false
+				return false
 			}
 		}
-		if done {
-			return b
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("batch %s not done: %v", id, b.RequestStatus)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true
+	})
+	return b
 }
 
 func TestBatchCreateGetResult(t *testing.T) {

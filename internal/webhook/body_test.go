@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sailresearch/sail/internal/event"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // postChunked sends body to url without a Content-Length.
@@ -144,13 +145,7 @@ func TestInFlightBudget(t *testing.T) {
 		})
 		go pw.Write(bytes.Replace(body[:len(body)-1000], []byte("resp_held"), []byte(fmt.Sprintf("resp_hel%d", i)), 1))
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for r.inflight.used.Load() < held {
-		if time.Now().After(deadline) {
-			t.Fatalf("the two bodies never reached the receiver: %d bytes reserved", r.inflight.used.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.WaitUntil(t, 30*time.Second, "the two bodies to reach the receiver", func() bool { return r.inflight.used.Load() >= held })
 
 	// A third large body, chunked: 503 once it needs more than is left.
 	resp, err := postChunked(t, base+"/h/a", bytes.NewReader(responseBody("resp_third", "completed", 900<<10)))
