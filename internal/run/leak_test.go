@@ -2,7 +2,6 @@ package run
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -11,70 +10,22 @@ import (
 	"github.com/sailresearch/sail/internal/emulator"
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/exitcode"
-	"github.com/sailresearch/sail/internal/inbox"
 	"github.com/sailresearch/sail/internal/sail"
-	"github.com/sailresearch/sail/internal/tunnel"
-	"github.com/sailresearch/sail/internal/webhook"
 )
 
-// leakRig is the run harness without t.Cleanup: the test closes everything
-// itself before counting goroutines.
-type leakRig struct {
-	emu    *emulator.Emulator
-	srv    *httptest.Server
-	client *sail.Client
-	tun    *droppingTunnel
-	inbox  *inbox.Inbox
-	events *event.Recorder
+// leakOptions are the harness's options with a short settle, so the
+// settle timer is among what a run must clean up.
+func leakOptions(h *harness, ep sail.Endpoint) Options {
+	o := h.options(ep)
+	o.Settle = 20 * time.Millisecond
+	return o
 }
 
-func openLeakRig(t *testing.T, eo emulator.Options) *leakRig {
+// closeHarness closes h and fails t if closing reported an error.
+func closeHarness(t *testing.T, h *harness) {
 	t.Helper()
-	if eo.RetryBackoff == 0 {
-		eo.RetryBackoff = 5 * time.Millisecond
-	}
-	emu, err := emulator.New(eo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &leakRig{emu: emu, srv: httptest.NewServer(emu), events: &event.Recorder{}}
-	if r.client, err = sail.New(sail.Options{BaseURL: r.srv.URL, APIKey: "k"}); err != nil {
-		t.Fatal(err)
-	}
-	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.tun = &droppingTunnel{Tunnel: tun}
-	r.inbox = inbox.Serve(r.tun, webhook.NewReceiver(webhook.Options{Sink: r.events}))
-	return r
-}
-
-// close shuts down in the CLI's order: the inbox, then the emulator and
-// its server.
-func (r *leakRig) close(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := r.inbox.Close(ctx); err != nil {
-		t.Errorf("inbox close: %v", err)
-	}
-	if err := r.emu.Close(ctx); err != nil {
-		t.Errorf("emulator close: %v", err)
-	}
-	r.srv.Close()
-}
-
-func (r *leakRig) options(ep sail.Endpoint) Options {
-	return Options{
-		API:          r.client,
-		Request:      sail.CreateRequest{Endpoint: ep, Model: "moonshotai/Kimi-K2.5", Input: "What is 2+2?"},
-		Webhook:      true,
-		Inbox:        r.inbox,
-		PollInterval: 20 * time.Millisecond,
-		WebhookGrace: 200 * time.Millisecond,
-		Settle:       20 * time.Millisecond,
-		Sink:         event.Ordered(r.events),
+	if err := h.close(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -88,7 +39,7 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 		emu      emulator.Options
 		ep       sail.Endpoint
 		timeout  time.Duration
-		interact func(r *leakRig, cancel context.CancelFunc) event.Sink // nil: plain sink
+		interact func(h *harness, cancel context.CancelFunc) event.Sink // nil: plain sink
 		tweak    func(o *Options)
 		want     int
 	}{
@@ -105,9 +56,9 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 			// call are both cut short.
 			name: "interrupt with cancel", emu: emulator.Options{Latency: time.Minute}, ep: sail.Responses, want: exitcode.Interrupted,
 			tweak: func(o *Options) { o.CancelOnInterrupt = true },
-			interact: func(r *leakRig, cancel context.CancelFunc) event.Sink {
+			interact: func(h *harness, cancel context.CancelFunc) event.Sink {
 				return event.SinkFunc(func(e event.Event) {
-					r.events.Emit(e)
+					h.events.Emit(e)
 					if _, ok := e.(event.Created); ok {
 						cancel()
 					}
@@ -123,11 +74,11 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 		},
 		{
 			name: "tunnel drop", emu: emulator.Options{Latency: 30 * time.Millisecond, DropWebhook: true}, ep: sail.Responses, want: exitcode.Verify,
-			interact: func(r *leakRig, _ context.CancelFunc) event.Sink {
+			interact: func(h *harness, _ context.CancelFunc) event.Sink {
 				return event.SinkFunc(func(e event.Event) {
-					r.events.Emit(e)
+					h.events.Emit(e)
 					if _, ok := e.(event.Created); ok {
-						r.tun.drop()
+						h.tun.drop()
 					}
 				})
 			},
@@ -136,24 +87,24 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
-			r := openLeakRig(t, tc.emu)
+			h := openHarness(t, tc.emu)
 			timeout := tc.timeout
 			if timeout == 0 {
 				timeout = 20 * time.Second
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			o := r.options(tc.ep)
+			o := leakOptions(h, tc.ep)
 			if tc.tweak != nil {
 				tc.tweak(&o)
 			}
 			if tc.interact != nil {
-				o.Sink = tc.interact(r, cancel)
+				o.Sink = tc.interact(h, cancel)
 			}
 			_, err := Run(ctx, o)
 			cancel()
-			r.close(t)
+			closeHarness(t, h)
 			if got := exitcode.Of(err); got != tc.want {
-				t.Errorf("exit %d (%v), want %d; events %s", got, err, tc.want, kinds(r.events))
+				t.Errorf("exit %d (%v), want %d; events %s", got, err, tc.want, kinds(h.events))
 			}
 			goleak.VerifyNone(t, ignore)
 		})
@@ -164,13 +115,13 @@ func TestRunLeavesNoGoroutines(t *testing.T) {
 // on one inbox, as a batch does, some of them cut short.
 func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
-	r := openLeakRig(t, emulator.Options{Latency: 5 * time.Millisecond})
+	h := openHarness(t, emulator.Options{Latency: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	errs := make(chan error, 8)
 	for i := range 8 {
 		go func() {
-			o := r.options(sail.Responses)
+			o := leakOptions(h, sail.Responses)
 			o.EmitDeliveries = true
 			o.Sink = event.Discard
 			rctx := ctx
@@ -195,6 +146,6 @@ func TestBatchOfRunsSharingAnInboxLeavesNoGoroutines(t *testing.T) {
 		t.Errorf("%d of the 5 runs without a short deadline verified", ok)
 	}
 	cancel()
-	r.close(t)
+	closeHarness(t, h)
 	goleak.VerifyNone(t, ignore)
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -21,16 +22,29 @@ import (
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
-// harness is an in-process emulator, a client for it, and a local inbox.
+// harness is an in-process emulator, a client for it, and an inbox on a
+// local tunnel that a test can drop.
 type harness struct {
 	emu    *emulator.Emulator
+	srv    *httptest.Server
 	client *sail.Client
+	tun    *droppingTunnel
 	inbox  *inbox.Inbox
 	events *event.Recorder
 	sink   event.Sink
 }
 
+// newHarness opens a harness that is closed when the test ends.
 func newHarness(t *testing.T, eo emulator.Options) *harness {
+	t.Helper()
+	h := openHarness(t, eo)
+	t.Cleanup(func() { _ = h.close() })
+	return h
+}
+
+// openHarness opens a harness the test closes itself, to check what
+// closing reports and what it leaves behind.
+func openHarness(t *testing.T, eo emulator.Options) *harness {
 	t.Helper()
 	if eo.RetryBackoff == 0 {
 		eo.RetryBackoff = 5 * time.Millisecond
@@ -39,30 +53,36 @@ func newHarness(t *testing.T, eo emulator.Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		emu.Close(ctx)
-		srv.Close()
-	})
-	client, err := sail.New(sail.Options{BaseURL: srv.URL, APIKey: "k"})
-	if err != nil {
+	h := &harness{emu: emu, srv: httptest.NewServer(emu), events: &event.Recorder{}}
+	if h.client, err = sail.New(sail.Options{BaseURL: h.srv.URL, APIKey: "k"}); err != nil {
+		h.srv.Close()
 		t.Fatal(err)
 	}
-	h := &harness{emu: emu, client: client, events: &event.Recorder{}}
 	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
 	if err != nil {
+		h.srv.Close()
 		t.Fatal(err)
 	}
+	h.tun = &droppingTunnel{Tunnel: tun}
 	h.sink = event.Ordered(h.events)
-	h.inbox = inbox.Serve(tun, webhook.NewReceiver(webhook.Options{Sink: h.sink}))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		h.inbox.Close(ctx)
-	})
+	h.inbox = inbox.Serve(h.tun, webhook.NewReceiver(webhook.Options{Sink: h.sink}))
 	return h
+}
+
+// close shuts down in the CLI's order: the inbox, then the emulator and
+// its server.
+func (h *harness) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var errs []error
+	if err := h.inbox.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("inbox close: %w", err))
+	}
+	if err := h.emu.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("emulator close: %w", err))
+	}
+	h.srv.Close()
+	return errors.Join(errs...)
 }
 
 func (h *harness) options(ep sail.Endpoint) Options {
@@ -307,20 +327,12 @@ func TestRunTunnelDropFallsBackToPolling(t *testing.T) {
 	// long WebhookDelay would do the same, but the emulator's close then
 	// waits out the harness's deadline for that delivery.)
 	h := newHarness(t, emulator.Options{Latency: 50 * time.Millisecond, DropWebhook: true})
-	tun, err := tunnel.Open(context.Background(), tunnel.Options{Provider: tunnel.Local, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dt := &droppingTunnel{Tunnel: tun}
-	in := inbox.Serve(dt, webhook.NewReceiver(webhook.Options{Sink: h.events}))
-	defer in.Close(context.Background())
 	o := h.options(sail.Responses)
-	o.Inbox = in
 	o.NoPoll = true // the drop must turn polling on by itself
 	o.Sink = event.SinkFunc(func(e event.Event) {
 		h.events.Emit(e)
 		if _, ok := e.(event.Created); ok {
-			dt.drop()
+			h.tun.drop()
 		}
 	})
 	res, err := Run(ctxT(t), o)
