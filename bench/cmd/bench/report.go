@@ -56,6 +56,20 @@ func (r *Results) cell(target string, size, conc int) (Cell, bool) {
 	return Cell{}, false
 }
 
+// eachPair calls f for every payload size and concurrency that has both a
+// receiver and a bare cell, in table order.
+func (r *Results) eachPair(f func(size, conc int, rc, bc Cell)) {
+	for _, size := range payloadSizes {
+		for _, conc := range concurrency {
+			rc, ok1 := r.cell("receiver", size, conc)
+			bc, ok2 := r.cell("bare", size, conc)
+			if ok1 && ok2 {
+				f(size, conc, rc, bc)
+			}
+		}
+	}
+}
+
 func sizeName(b int) string {
 	switch {
 	case b >= 1<<20 && b%(1<<20) == 0:
@@ -91,47 +105,33 @@ func (r *Results) Markdown() string {
 			"python = `bench/listener.py` (Sail's example, single-threaded, HTTP/1.0). Each Go cell is the median-throughput round of several alternating rounds.\n\n")
 		p("| payload | conc. | receiver req/s | bare req/s | ×bare | python req/s | ×python | receiver p50 / p99 ms | bare p50 / p99 ms | python p50 / p99 ms |\n")
 		p("|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, size := range payloadSizes {
-			for _, conc := range concurrency {
-				rc, ok1 := r.cell("receiver", size, conc)
-				bc, ok2 := r.cell("bare", size, conc)
-				if !ok1 || !ok2 {
-					continue
+		r.eachPair(func(size, conc int, rc, bc Cell) {
+			pc, okp := r.cell("python", size, conc)
+			py, xpy, pylat := "–", "–", "–"
+			if okp {
+				py = fmt.Sprintf("%.0f", pc.RPS)
+				if pc.Failed+pc.Unfinished > 0 {
+					py += fmt.Sprintf(" (%d failed, %d cut off)", pc.Failed, pc.Unfinished)
 				}
-				pc, okp := r.cell("python", size, conc)
-				py, xpy, pylat := "–", "–", "–"
-				if okp {
-					py = fmt.Sprintf("%.0f", pc.RPS)
-					if pc.Failed+pc.Unfinished > 0 {
-						py += fmt.Sprintf(" (%d failed, %d cut off)", pc.Failed, pc.Unfinished)
-					}
-					if pc.RPS > 0 {
-						xpy = fmt.Sprintf("%.1f×", rc.RPS/pc.RPS)
-					}
-					pylat = fmt.Sprintf("%.2f / %.1f", pc.P50ms, pc.P99ms)
+				if pc.RPS > 0 {
+					xpy = fmt.Sprintf("%.1f×", rc.RPS/pc.RPS)
 				}
-				p("| %s | %d | %.0f%s | %.0f%s | %.2f× | %s | %s | %.2f / %.2f | %.2f / %.2f | %s |\n",
-					sizeName(size), conc, rc.RPS, failNote(rc), bc.RPS, failNote(bc), rc.RPS/bc.RPS, py, xpy,
-					rc.P50ms, rc.P99ms, bc.P50ms, bc.P99ms, pylat)
+				pylat = fmt.Sprintf("%.2f / %.1f", pc.P50ms, pc.P99ms)
 			}
-		}
+			p("| %s | %d | %.0f%s | %.0f%s | %.2f× | %s | %s | %.2f / %.2f | %.2f / %.2f | %s |\n",
+				sizeName(size), conc, rc.RPS, failNote(rc), bc.RPS, failNote(bc), rc.RPS/bc.RPS, py, xpy,
+				rc.P50ms, rc.P99ms, bc.P50ms, bc.P99ms, pylat)
+		})
 		p("\nCPU time per request (user + system of the whole process over the cell, 10 ms ticks): unlike throughput, hardly moved by other work on the machine, so this ratio is the steadiest measure of what the receiver costs.\n\n")
 		p("| payload | conc. | receiver µs/req | bare µs/req | receiver ÷ bare | python µs/req | load generator µs/req (receiver cell) |\n|---|---|---|---|---|---|---|\n")
-		for _, size := range payloadSizes {
-			for _, conc := range concurrency {
-				rc, ok1 := r.cell("receiver", size, conc)
-				bc, ok2 := r.cell("bare", size, conc)
-				if !ok1 || !ok2 {
-					continue
-				}
-				py := "–"
-				if pc, ok := r.cell("python", size, conc); ok && pc.ServerCPUus > 0 {
-					py = fmt.Sprintf("%.0f", pc.ServerCPUus)
-				}
-				p("| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f |\n", sizeName(size), conc, rc.ServerCPUus, bc.ServerCPUus,
-					safeDiv(rc.ServerCPUus, bc.ServerCPUus), py, rc.ClientCPUus)
+		r.eachPair(func(size, conc int, rc, bc Cell) {
+			py := "–"
+			if pc, ok := r.cell("python", size, conc); ok && pc.ServerCPUus > 0 {
+				py = fmt.Sprintf("%.0f", pc.ServerCPUus)
 			}
-		}
+			p("| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f |\n", sizeName(size), conc, rc.ServerCPUus, bc.ServerCPUus,
+				safeDiv(rc.ServerCPUus, bc.ServerCPUus), py, rc.ClientCPUus)
+		})
 		if len(r.OpenLoop) > 0 {
 			p("\nOpen loop, below saturation: the same rate for both, half the lower of the two closed-loop concurrency-50 throughputs, at most 50 in flight, latency from the scheduled send time (a server that falls behind pays for its queue). Rounds per target: %d, alternating; the round with the median p99 is shown.\n\n", r.openRounds())
 			p("| payload | offered req/s | receiver done req/s | receiver p50 / p99 ms | bare done req/s | bare p50 / p99 ms |\n|---|---|---|---|---|---|\n")
