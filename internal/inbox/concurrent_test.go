@@ -16,6 +16,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/store"
+	"github.com/sailresearch/sail/internal/testutil"
 	"github.com/sailresearch/sail/internal/webhook"
 )
 
@@ -119,7 +120,7 @@ func TestThousandConcurrentDeliveries(t *testing.T) {
 
 	// The events agree with the answers: one per request, every accepted
 	// one naming a distinct record.
-	ds := deliveries(rec)
+	ds := testutil.EventsOf[event.Delivery](rec)
 	if len(ds) < ok || (retried.Load() == 0 && len(ds) != ok) {
 		t.Fatalf("%d delivery events for %d answers (%d retries)", len(ds), ok, retried.Load())
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 )
@@ -45,17 +44,6 @@ func settle(t *testing.T, r *webhook.Receiver) {
 	if err := r.Wait(ctx); err != nil {
 		t.Fatalf("receiver work did not finish: %v", err)
 	}
-}
-
-// deliveries returns the Delivery events recorded so far, in order.
-func deliveries(r *event.Recorder) []event.Delivery {
-	var out []event.Delivery
-	for _, e := range r.Events() {
-		if d, ok := e.(event.Delivery); ok {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // localTunnel is a loopback tunnel on a free port.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/store"
+	"github.com/sailresearch/sail/internal/testutil"
 	"github.com/sailresearch/sail/internal/tunnel"
 	"github.com/sailresearch/sail/internal/webhook"
 )
@@ -129,7 +130,7 @@ func TestSlowlorisHeadersAreCutOff(t *testing.T) {
 		t.Fatalf("the server answered unfinished headers instead of timing out: %q", got)
 	}
 	settle(t, in.Receiver)
-	if ds := deliveries(rec); len(ds) != 0 {
+	if ds := testutil.EventsOf[event.Delivery](rec); len(ds) != 0 {
 		t.Fatalf("the receiver saw a delivery from a slowloris client: %+v", ds)
 	}
 	t.Logf("cut off after %d header bytes, %v after connecting", sent, time.Since(start).Round(time.Millisecond))
@@ -170,7 +171,7 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		t.Fatalf("a half-sent body was acknowledged: %q", got)
 	}
 	settle(t, in.Receiver)
-	ds := deliveries(rec)
+	ds := testutil.EventsOf[event.Delivery](rec)
 	if len(ds) != 1 {
 		t.Fatalf("want one (failed) delivery event, got %+v", ds)
 	}
@@ -209,7 +210,7 @@ func TestOversizedHeadersAre431(t *testing.T) {
 		t.Fatalf("oversized headers answered %d, want 431", resp.StatusCode)
 	}
 	settle(t, in.Receiver)
-	if ds := deliveries(rec); len(ds) != 0 {
+	if ds := testutil.EventsOf[event.Delivery](rec); len(ds) != 0 {
 		t.Fatalf("oversized headers reached the receiver: %+v", ds)
 	}
 }

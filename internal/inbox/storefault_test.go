@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,11 +142,11 @@ func TestStoreFailureIsNeverAcknowledged(t *testing.T) {
 			for _, a := range attempts {
 				gotStatus = append(gotStatus, a.StatusCode)
 			}
-			if !equalInts(gotStatus, tc.want) {
+			if !slices.Equal(gotStatus, tc.want) {
 				t.Fatalf("sender saw %v, want %v (attempts %+v)", gotStatus, tc.want, attempts)
 			}
 
-			ds := deliveries(rec)
+			ds := testutil.EventsOf[event.Delivery](rec)
 			if len(ds) != len(tc.want) {
 				t.Fatalf("%d delivery events for %d attempts: %+v", len(ds), len(tc.want), ds)
 			}
@@ -203,16 +204,4 @@ func TestStoreFailureIsNeverAcknowledged(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func TestWaitBackoffAndStatuses(t *testing.T) {
 	for i := range want {
 		want[i] *= time.Millisecond
 	}
-	if !equalDurations(*slept, want) {
+	if !slices.Equal(*slept, want) {
 		t.Errorf("sleeps = %v, want %v", *slept, want)
 	}
 	if n := len(f.requests()); n != 9 {
@@ -100,18 +101,6 @@ func TestWaitBackoffAndStatuses(t *testing.T) {
 	}
 }
 
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestWaitDefaults(t *testing.T) {
 	f := scripted(t, answer{200, withStatus("in_progress"), nil}, answer{200, withStatus("in_progress"), nil}, answer{200, withStatus("failed"), nil})
 	c := f.client(t)
@@ -120,7 +109,7 @@ func TestWaitDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []time.Duration{500 * time.Millisecond, 750 * time.Millisecond}; !equalDurations(*slept, want) {
+	if want := []time.Duration{500 * time.Millisecond, 750 * time.Millisecond}; !slices.Equal(*slept, want) {
 		t.Errorf("sleeps = %v, want %v", *slept, want)
 	}
 	if resp.Status != StatusFailed || exitcode.Of(resp.Failure()) != exitcode.ResponseFailed {
@@ -155,7 +144,7 @@ func TestWaitHonoursRetryAfter(t *testing.T) {
 		t.Errorf("status = %q", resp.Status)
 	}
 	want := []time.Duration{2 * time.Second, 7 * time.Second, 3 * time.Second, 9 * time.Second}
-	if !equalDurations(*slept, want) {
+	if !slices.Equal(*slept, want) {
 		t.Errorf("sleeps = %v, want %v", *slept, want)
 	}
 	if got := len(retried); got != 3 || retried[0] != 429 || retried[2] != 503 {

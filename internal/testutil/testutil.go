@@ -1,7 +1,8 @@
 // Package testutil holds the helpers the project's tests share: a buffer
 // that a test reads while the code under test writes to it from another
-// goroutine, polling for state that has no signal of its own, and goroutine
-// leak checks with patience for a loaded machine.
+// goroutine, the recorded events of one type, polling for state that has
+// no signal of its own, and goroutine leak checks with patience for a
+// loaded machine.
 package testutil
 
 import (
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/sailresearch/sail/internal/event"
 )
 
 // LockedBuffer is a bytes.Buffer safe to read while other goroutines
@@ -31,6 +34,17 @@ func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// EventsOf returns the events of type T that r has recorded, in order.
+func EventsOf[T event.Event](r *event.Recorder) []T {
+	var out []T
+	for _, e := range r.Events() {
+		if v, ok := e.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // WaitUntil polls cond every millisecond and fails t, naming what it waited

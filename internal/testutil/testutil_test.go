@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/sailresearch/sail/internal/event"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -92,4 +94,18 @@ func TestVerifyNoneWithin(t *testing.T) {
 		t.Fatalf("a goroutine that exited is still reported: %q", f)
 	}
 	<-exited
+}
+
+func TestEventsOf(t *testing.T) {
+	var r event.Recorder
+	r.Emit(event.Delivery{ResponseID: "a"})
+	r.Emit(event.Notice{Message: "between"})
+	r.Emit(event.Delivery{ResponseID: "b"})
+	got := EventsOf[event.Delivery](&r)
+	if len(got) != 2 || got[0].ResponseID != "a" || got[1].ResponseID != "b" {
+		t.Fatalf("deliveries %+v, want a then b", got)
+	}
+	if n := EventsOf[event.Forwarded](&r); len(n) != 0 {
+		t.Fatalf("found %d events of a type never emitted", len(n))
+	}
 }

@@ -67,7 +67,7 @@ func TestChunkedBodiesBounded(t *testing.T) {
 		t.Fatalf("30 MiB chunked body reserved %d bytes at peak, bound %d", p, bound)
 	}
 	r.Wait(t.Context())
-	d := deliveries(&rec)[0]
+	d := testutil.EventsOf[event.Delivery](&rec)[0]
 	got, err := st.Get(d.RecordID)
 	if err != nil || len(got.Body) != len(ok)-len(testToken)+len("•••") {
 		t.Fatalf("stored %d bytes of %d, err %v", len(got.Body), len(ok), err)
@@ -82,7 +82,7 @@ func TestChunkedBodiesBounded(t *testing.T) {
 		}
 	} // else the server closed the connection while we were still sending: the 413 was recorded below
 	r.Wait(t.Context())
-	ds := deliveries(&rec)
+	ds := testutil.EventsOf[event.Delivery](&rec)
 	if last := ds[len(ds)-1]; last.HTTPStatus != http.StatusRequestEntityTooLarge {
 		t.Fatalf("40 MB chunked recorded as %d", last.HTTPStatus)
 	}
@@ -186,7 +186,7 @@ func TestInFlightBudget(t *testing.T) {
 	}
 	r.Wait(t.Context())
 	var busy int
-	for _, d := range deliveries(&rec) {
+	for _, d := range testutil.EventsOf[event.Delivery](&rec) {
 		if d.HTTPStatus == http.StatusServiceUnavailable {
 			busy++
 			if !strings.Contains(d.Error, "in flight") {

@@ -16,6 +16,7 @@ import (
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/secret"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // app is a fake user application that records what it was sent.
@@ -93,7 +94,7 @@ func TestForwardSyncPassesStatusThrough(t *testing.T) {
 			t.Fatalf("app got auth %q body %s", auths[i], bodies[i])
 		}
 	}
-	ds, fs := deliveries(&rec), forwards(&rec)
+	ds, fs := testutil.EventsOf[event.Delivery](&rec), testutil.EventsOf[event.Forwarded](&rec)
 	if len(ds) != 3 || len(fs) != 2 {
 		t.Fatalf("%d deliveries, %d forwards", len(ds), len(fs))
 	}
@@ -120,7 +121,7 @@ func TestForwardSyncAppDown(t *testing.T) {
 		t.Fatalf("sender got %d, want 502", w.Code)
 	}
 	r.Wait(context.Background())
-	if fs := forwards(&rec); len(fs) != 1 || !strings.Contains(fs[0].Error, "is your app running") {
+	if fs := testutil.EventsOf[event.Forwarded](&rec); len(fs) != 1 || !strings.Contains(fs[0].Error, "is your app running") {
 		t.Fatalf("forwards %+v", fs)
 	}
 }
@@ -134,7 +135,7 @@ func TestForwardAsync(t *testing.T) {
 			t.Fatalf("sender got %d, want 200 whatever the app does", w.Code)
 		}
 		r.Wait(context.Background())
-		fs := forwards(&rec)
+		fs := testutil.EventsOf[event.Forwarded](&rec)
 		if len(fs) != 1 || fs[0].Error == "" || fs[0].StatusCode != 0 || fs[0].ResponseID != "resp_1" {
 			t.Fatalf("forwards %+v", fs)
 		}
@@ -154,7 +155,7 @@ func TestForwardAsync(t *testing.T) {
 			}
 		}
 		r.Wait(context.Background())
-		fs := forwards(&rec)
+		fs := testutil.EventsOf[event.Forwarded](&rec)
 		bodies, auths := a.received()
 		// Duplicates are forwarded too: the app sees what Sail sends.
 		if len(fs) != 2 || len(bodies) != 2 || fs[0].StatusCode != 500 || auths[0] != "" {

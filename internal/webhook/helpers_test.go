@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/store"
 )
 
@@ -93,27 +92,6 @@ func post(h http.Handler, method, path string, body []byte, auth string) *httpte
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w
-}
-
-// deliveries returns the Delivery events a recorder saw.
-func deliveries(rec *event.Recorder) []event.Delivery {
-	var out []event.Delivery
-	for _, e := range rec.Events() {
-		if d, ok := e.(event.Delivery); ok {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func forwards(rec *event.Recorder) []event.Forwarded {
-	var out []event.Forwarded
-	for _, e := range rec.Events() {
-		if f, ok := e.(event.Forwarded); ok {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // jsonAnswer decodes the receiver's answer body.

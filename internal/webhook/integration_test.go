@@ -19,6 +19,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/store"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // serve runs h on a loopback listener and returns its base URL and a
@@ -127,8 +128,8 @@ func TestEndToEnd(t *testing.T) {
 	if counts[200] != 120 || counts[401] != 40 || counts[400] != 40 {
 		t.Errorf("answers %v", counts)
 	}
-	if len(list) != 200 || len(deliveries(&rec)) != 200 {
-		t.Errorf("%d records, %d events, want 200", len(list), len(deliveries(&rec)))
+	if len(list) != 200 || len(testutil.EventsOf[event.Delivery](&rec)) != 200 {
+		t.Errorf("%d records, %d events, want 200", len(list), len(testutil.EventsOf[event.Delivery](&rec)))
 	}
 	if stored["resp_dup"] != 40 || dups != 39 {
 		t.Errorf("identical deliveries: %d stored, %d flagged duplicate; want 40 and 39", stored["resp_dup"], dups)
@@ -157,7 +158,7 @@ func TestDedupeSurvivesRestart(t *testing.T) {
 		}
 		r.Close(context.Background())
 		st.Close()
-		if d := deliveries(&rec); len(d) != 1 || d[0].Duplicate != wantDup {
+		if d := testutil.EventsOf[event.Delivery](&rec); len(d) != 1 || d[0].Duplicate != wantDup {
 			t.Fatalf("round %d: events %+v", round, d)
 		}
 	}
@@ -238,8 +239,8 @@ func TestNoGoroutineLeak(t *testing.T) {
 		if err := r.Close(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if len(forwards(&rec)) != 20 {
-			t.Fatalf("%d forwards", len(forwards(&rec)))
+		if len(testutil.EventsOf[event.Forwarded](&rec)) != 20 {
+			t.Fatalf("%d forwards", len(testutil.EventsOf[event.Forwarded](&rec)))
 		}
 		a.Close()
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
@@ -276,7 +277,7 @@ func TestHugeBodyKeepsOneCopy(t *testing.T) {
 	if alloc, limit := after.TotalAlloc-before.TotalAlloc, uint64(len(body))+4<<20; alloc > limit {
 		t.Errorf("receiving %d bytes allocated %d bytes (limit %d): the body was copied", len(body), alloc, limit)
 	}
-	d := deliveries(&rec)[0]
+	d := testutil.EventsOf[event.Delivery](&rec)[0]
 	got, err := st.Get(d.RecordID)
 	if err != nil || len(got.Body) != len(body)-len(testToken)+len("•••") || bytes.Contains(got.Body, []byte(testToken)) {
 		t.Fatalf("stored %d bytes, err %v", len(got.Body), err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/secret"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestHandlerOutcomes(t *testing.T) {
@@ -126,7 +127,7 @@ func TestHandlerOutcomes(t *testing.T) {
 				}
 			}
 
-			ds := deliveries(&rec)
+			ds := testutil.EventsOf[event.Delivery](&rec)
 			if tt.wantVerdict == "" {
 				if len(ds) != 0 || len(saver.records()) != 0 {
 					t.Fatalf("no delivery expected, got events %+v, records %d", ds, len(saver.records()))
@@ -222,7 +223,7 @@ func TestDuplicatesAndAttempts(t *testing.T) {
 		}
 	}
 	r.Wait(context.Background())
-	ds := deliveries(&rec)
+	ds := testutil.EventsOf[event.Delivery](&rec)
 	recs := saver.records()
 	if len(ds) != len(steps) || len(recs) != len(steps) {
 		t.Fatalf("%d events, %d records, want %d", len(ds), len(recs), len(steps))
@@ -242,7 +243,7 @@ func TestNoHistoryStillDedupes(t *testing.T) {
 	post(r, "POST", "/h/a", body, "")
 	post(r, "POST", "/h/a", body, "")
 	r.Wait(context.Background())
-	ds := deliveries(&rec)
+	ds := testutil.EventsOf[event.Delivery](&rec)
 	if len(ds) != 2 || ds[0].Duplicate || !ds[1].Duplicate || ds[1].RecordID != "" || ds[1].HTTPStatus != 200 {
 		t.Fatalf("events %+v", ds)
 	}
@@ -265,7 +266,7 @@ func TestStoreFailureIsRetried(t *testing.T) {
 		t.Fatalf("status %d", w.Code)
 	}
 	r.Wait(context.Background())
-	ds := deliveries(&rec)
+	ds := testutil.EventsOf[event.Delivery](&rec)
 	if len(ds) != 2 || ds[1].Duplicate || ds[1].Attempt != 2 || !strings.Contains(ds[0].Error, "disk full") {
 		t.Fatalf("events %+v", ds)
 	}
@@ -334,7 +335,7 @@ func TestDeliveryEventFields(t *testing.T) {
 	body := responseBody("resp_9", "running", 300)
 	post(r, "POST", "/h/a", body, "Bearer "+testToken)
 	r.Wait(context.Background())
-	d := deliveries(&rec)[0]
+	d := testutil.EventsOf[event.Delivery](&rec)[0]
 	if d.RecordID != "d_0001" || d.Attempt != 1 || d.Verdict != "ok" || d.HTTPStatus != 200 || d.Bytes != int64(len(body)) ||
 		d.Duplicate || !d.ReceivedAt.Equal(now) || d.RemoteAddr != "127.0.0.1:40000" || d.ResponseID != "resp_9" ||
 		d.ResponseStatus != "in_progress" || d.Object != "response" || d.Model != "moonshotai/Kimi-K2.5" || d.Error != "" {
