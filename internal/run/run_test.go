@@ -128,6 +128,7 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestRunVerifiedOnEveryEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, ep := range []sail.Endpoint{sail.Responses, sail.Chat, sail.Messages} {
 		t.Run(string(ep), func(t *testing.T) {
 			h := newHarness(t, emulator.Options{})
@@ -153,6 +154,7 @@ func TestRunVerifiedOnEveryEndpoint(t *testing.T) {
 }
 
 func TestRunEmitsCreatedWithLatency(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{Latency: 20 * time.Millisecond})
 	if _, err := Run(ctxT(t), h.options(sail.Responses)); err != nil {
 		t.Fatal(err)
@@ -163,6 +165,7 @@ func TestRunEmitsCreatedWithLatency(t *testing.T) {
 }
 
 func TestRunTokenNoneAndFixed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{})
 	o := h.options(sail.Responses)
 	o.Token = TokenNone
@@ -180,6 +183,7 @@ func TestRunTokenNoneAndFixed(t *testing.T) {
 }
 
 func TestRunWrongTokenExit3(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{WrongToken: true})
 	res, err := Run(ctxT(t), h.options(sail.Responses))
 	if exitcode.Of(err) != exitcode.Verify {
@@ -199,6 +203,7 @@ func TestRunWrongTokenExit3(t *testing.T) {
 }
 
 func TestRunDroppedWebhookFallsBackToPoll(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{DropWebhook: true})
 	res, err := Run(ctxT(t), h.options(sail.Responses))
 	if exitcode.Of(err) != exitcode.Verify || !strings.Contains(err.Error(), "not delivered") {
@@ -214,6 +219,7 @@ func TestRunDroppedWebhookFallsBackToPoll(t *testing.T) {
 }
 
 func TestRunFailedOutcomeExit6(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{Outcome: "failed"})
 	_, err := Run(ctxT(t), h.options(sail.Responses))
 	if exitcode.Of(err) != exitcode.ResponseFailed {
@@ -225,6 +231,7 @@ func TestRunFailedOutcomeExit6(t *testing.T) {
 }
 
 func TestRunDuplicateNotDoubleCounted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{DuplicateWebhook: true})
 	o := h.options(sail.Responses)
 	o.Settle = 500 * time.Millisecond
@@ -264,6 +271,7 @@ func (f fakeAPI) Get(ctx context.Context, id string) (*sail.Response, error) {
 }
 
 func TestRunPayloadDiffersFromGet(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{})
 	o := h.options(sail.Responses)
 	o.API = fakeAPI{h.client}
@@ -278,6 +286,7 @@ func TestRunPayloadDiffersFromGet(t *testing.T) {
 }
 
 func TestRunTimeoutAndInterrupt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{Latency: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -323,6 +332,7 @@ type droppingTunnel struct {
 func (d *droppingTunnel) drop() { d.once.Do(func() { d.Tunnel.Listener().Close() }) }
 
 func TestRunTunnelDropFallsBackToPolling(t *testing.T) {
+	t.Parallel()
 	// No webhook is ever sent, so only polling can find the result. (A
 	// long WebhookDelay would do the same, but the emulator's close then
 	// waits out the harness's deadline for that delivery.)
@@ -354,6 +364,7 @@ func TestRunTunnelDropFallsBackToPolling(t *testing.T) {
 }
 
 func TestRunWithoutWebhook(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{Latency: 10 * time.Millisecond})
 	o := h.options(sail.Responses)
 	o.Webhook, o.Inbox = false, nil
@@ -370,6 +381,7 @@ func TestRunWithoutWebhook(t *testing.T) {
 }
 
 func TestRunCreateErrorKeepsCode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{APIKey: "right"})
 	bad, _ := sail.New(sail.Options{BaseURL: h.client.BaseURL(), APIKey: "wrong"})
 	o := h.options(sail.Responses)
@@ -381,6 +393,7 @@ func TestRunCreateErrorKeepsCode(t *testing.T) {
 }
 
 func TestOrderedHoldsDeliveriesUntilCreated(t *testing.T) {
+	t.Parallel()
 	var rec event.Recorder
 	s := event.Ordered(&rec)
 	s.Emit(event.Ready{})
@@ -413,6 +426,7 @@ func (a tamperedGet) Get(ctx context.Context, id string) (*sail.Response, error)
 }
 
 func TestRunPayloadDiffersFromGetReportsGet(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, emulator.Options{})
 	o := h.options(sail.Responses)
 	o.API = tamperedGet{h.client}
@@ -438,6 +452,7 @@ func TestRunPayloadDiffersFromGetReportsGet(t *testing.T) {
 // as it spoke, while the logic sees one status per meaning: pending after
 // a created pending is no change, and completed ends the run.
 func TestRunStatusEventsKeepSailsSpelling(t *testing.T) {
+	t.Parallel()
 	var polls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
