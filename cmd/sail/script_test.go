@@ -29,18 +29,21 @@ import (
 	"github.com/sailresearch/sail/internal/event"
 )
 
+// scriptDir holds the end-to-end scripts.
+const scriptDir = "../../testdata/script"
+
 func TestMain(m *testing.M) {
 	testscript.Main(scriptsM{m}, map[string]func(){"sail": main})
 }
 
-// scriptsM runs the tests with more scripts at once than there are CPUs,
-// and fails the run if the harness (its proxies and apps) leaves a
-// goroutine running.
+// scriptsM runs every script at once, and fails the run if the harness
+// (its proxies and apps) leaves a goroutine running.
 //
 // A script spends most of its time waiting: for an emulator's latency, a
 // poll interval, an SDK's retry backoff. With go test's default of one
-// parallel test per CPU, the scripts took turns at waiting. An explicit
-// -parallel still wins.
+// parallel test per CPU, the scripts took turns at waiting, and the longest
+// ones, which sort late, waited for a turn first. An explicit -parallel
+// still wins.
 type scriptsM struct{ m *testing.M }
 
 func (s scriptsM) Run() int {
@@ -48,7 +51,11 @@ func (s scriptsM) Run() int {
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
 	if !explicit {
-		if err := flag.Set("test.parallel", strconv.Itoa(8*runtime.GOMAXPROCS(0))); err != nil {
+		scripts, err := filepath.Glob(filepath.Join(scriptDir, "*.txtar"))
+		if err != nil {
+			panic(err)
+		}
+		if err := flag.Set("test.parallel", strconv.Itoa(max(len(scripts), runtime.GOMAXPROCS(0)))); err != nil {
 			panic(err)
 		}
 	}
@@ -66,7 +73,7 @@ func (s scriptsM) Run() int {
 // sail binary against its own emulator and receivers, on loopback only.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "../../testdata/script",
+		Dir: scriptDir,
 		Setup: func(env *testscript.Env) error {
 			// A clean, private environment: no real keys, no user config.
 			for _, k := range []string{"SAIL_API_KEY", "SAIL_API_URL", "NGROK_AUTHTOKEN", "SAIL_MODEL", "NO_COLOR"} {
