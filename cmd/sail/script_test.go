@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +23,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sailresearch/sail/internal/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/sailresearch/sail/internal/event"
@@ -47,18 +48,11 @@ func TestMain(m *testing.M) {
 type scriptsM struct{ m *testing.M }
 
 func (s scriptsM) Run() int {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if !explicit {
-		scripts, err := filepath.Glob(filepath.Join(scriptDir, "*.txtar"))
-		if err != nil {
-			panic(err)
-		}
-		if err := flag.Set("test.parallel", strconv.Itoa(max(len(scripts), runtime.GOMAXPROCS(0)))); err != nil {
-			panic(err)
-		}
+	scripts, err := filepath.Glob(filepath.Join(scriptDir, "*.txtar"))
+	if err != nil {
+		panic(err)
 	}
+	testutil.DefaultParallel(max(len(scripts), runtime.GOMAXPROCS(0)))
 	code := s.m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

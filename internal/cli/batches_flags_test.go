@@ -9,6 +9,7 @@ import (
 )
 
 func TestBatchesCreateFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, map[string]string{"SAIL_MODEL": "zai-org/GLM-5"}, NewCmdBatchesCreate, "batches", "create", "-f", "evals.jsonl").ok(t)
 	if o.File != "evals.jsonl" || o.Label != "" || o.Endpoint != "responses" || o.JSON {
 		t.Errorf("defaults: %+v", o)
@@ -36,6 +37,7 @@ func TestBatchesCreateFlags(t *testing.T) {
 }
 
 func TestBatchesGetFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdBatchesGet, "batches", "get", "batch_1", "--json").ok(t)
 	if o.ID != "batch_1" || !o.JSON {
 		t.Errorf("get: %+v", o)
@@ -45,6 +47,7 @@ func TestBatchesGetFlags(t *testing.T) {
 }
 
 func TestBatchesListFlags(t *testing.T) {
+	t.Parallel()
 	if o := parseLine(t, nil, NewCmdBatchesList, "batches", "list").ok(t); o.Page != (sail.BatchListParams{}) || o.JSON {
 		t.Errorf("defaults: %+v", o)
 	}
@@ -58,6 +61,7 @@ func TestBatchesListFlags(t *testing.T) {
 }
 
 func TestBatchesWaitFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdBatchesWait, "batches", "wait", "batch_1").ok(t)
 	if o.ID != "batch_1" || o.Timeout != 24*time.Hour || o.Interval != 5*time.Second || o.Progress == nil || o.Now == nil {
 		t.Errorf("defaults: %+v", o)
@@ -73,6 +77,7 @@ func TestBatchesWaitFlags(t *testing.T) {
 }
 
 func TestBatchesResultsFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdBatchesResults, "batches", "results", "batch_1").ok(t)
 	if o.ID != "batch_1" || o.Out != "" || o.Concurrency != 8 {
 		t.Errorf("defaults: %+v", o)

@@ -109,6 +109,7 @@ func waitCode(t *testing.T, code <-chan int) int {
 // The first Ctrl-C stops creating; the items in flight still finish and
 // verify; the batch exits 130.
 func TestBatchFirstInterruptLetsInFlightItemsFinish(t *testing.T) {
+	t.Parallel()
 	h := newBatchHarness(t, 300*time.Millisecond, 20)
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
@@ -137,6 +138,7 @@ func TestBatchFirstInterruptLetsInFlightItemsFinish(t *testing.T) {
 // A second Ctrl-C aborts the items in flight: they are written as
 // interrupted and the batch exits 130 without waiting for them.
 func TestBatchSecondInterruptAbortsInFlightItems(t *testing.T) {
+	t.Parallel()
 	h := newBatchHarness(t, time.Hour, 20)
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
@@ -162,6 +164,7 @@ func TestBatchSecondInterruptAbortsInFlightItems(t *testing.T) {
 // On a terminal the bar and ETA count a regular file's items up front: at
 // 1 of 10 done the bar is a tenth full, whatever the reader has read ahead.
 func TestBatchProgressCountsTheFileUpFront(t *testing.T) {
+	t.Parallel()
 	h := newBatchHarness(t, 0, 10)
 	h.f.IO.StderrTTY = true
 	// Each reading of the clock is a second later, so every result redraws.

@@ -31,6 +31,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, nil, "version")
 	if code != 0 || !strings.HasPrefix(out, "sail ") {
 		t.Fatalf("code %d out %q", code, out)
@@ -47,6 +48,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"nope"},
 		{"version", "--bogus"},
@@ -63,6 +65,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 }
 
 func TestHelpExitCodes(t *testing.T) {
+	t.Parallel()
 	code, out, _ := runCLI(t, nil, "help", "exit-codes")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -75,6 +78,7 @@ func TestHelpExitCodes(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
 		code, out, errOut := runCLI(t, nil, "completion", sh)
 		if code != 0 || !strings.Contains(out, "sail") {
@@ -84,6 +88,7 @@ func TestCompletion(t *testing.T) {
 }
 
 func TestConfigShowMasksSecrets(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"SAIL_API_KEY": "sk-test-supersecretvalue1234", "NGROK_AUTHTOKEN": "2abcdefghijklmnopqrstuvwxyz", "SAIL_MODEL": "zai-org/GLM-5"}
 	code, out, _ := runCLI(t, env, "config", "show")
 	if code != 0 {

@@ -19,6 +19,7 @@ func completionLine(t *testing.T, args ...string) parsed[CompletionOptions] {
 }
 
 func TestCompletionFlags(t *testing.T) {
+	t.Parallel()
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
 		o := completionLine(t, "completion", sh).ok(t)
 		if o.Shell != sh || o.NoDescriptions || o.Root == nil || o.Root.Name() != "sail" {
@@ -35,6 +36,7 @@ func TestCompletionFlags(t *testing.T) {
 }
 
 func TestCompletionRunRefusesAnUnknownShell(t *testing.T) {
+	t.Parallel()
 	f := flagsFactory(t, nil)
 	err := completionRun(&CompletionOptions{IO: f.IO, Shell: "tcsh", Root: newRootCmd(f)})
 	if exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "tcsh") {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestConfigShowFlags(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"HOME": "/home/u", "XDG_STATE_HOME": "/state", "SAIL_MODEL": "zai-org/GLM-5"}
 	o := parseLine(t, env, newCmdConfigShow, "config", "show").ok(t)
 	if o.JSON || o.HistoryDir != filepath.Join("/state", "sail", "history") || o.Env("HOME") != "/home/u" {

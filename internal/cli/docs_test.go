@@ -12,6 +12,7 @@ import (
 // current command tree generates, so a changed flag or help text cannot be
 // merged without its reference.
 func TestDocsUpToDate(t *testing.T) {
+	t.Parallel()
 	stale, err := docgen.Check(filepath.Join("..", "..", "docs", "cli"), filepath.Join("..", "..", "docs", "man"))
 	if err != nil {
 		t.Fatal(err)

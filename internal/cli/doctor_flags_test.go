@@ -9,6 +9,7 @@ import (
 )
 
 func TestDoctorFlags(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"XDG_STATE_HOME": "/state", "SAIL_TUNNEL": "ngrok"}
 	o := parseLine(t, env, NewCmdDoctor, "doctor").ok(t)
 	if o.JSON || o.Timeout != 5*time.Second || o.Tunnel.Provider != "" {

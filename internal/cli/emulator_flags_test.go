@@ -9,6 +9,7 @@ import (
 )
 
 func TestEmulatorFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdEmulator, "emulator").ok(t)
 	want := emulatorFlags{Outcome: "completed", RetryBackoff: emulator.DefaultRetryBackoff, MaxAttempts: emulator.DefaultMaxAttempts,
 		StatusNames: emulator.StatusNamesSail, BatchWebhooks: true}
@@ -33,6 +34,7 @@ func TestEmulatorFlags(t *testing.T) {
 // TestEmulatorFaultsRefusedBeforeListening: fault settings the emulator
 // cannot honour are a usage error before any port is opened.
 func TestEmulatorFaultsRefusedBeforeListening(t *testing.T) {
+	t.Parallel()
 	f := flagsFactory(t, nil)
 	o := &EmulatorOptions{IO: f.IO, Addr: "127.0.0.1:0", Faults: emulatorFlags{Outcome: "exploded", MaxAttempts: 1, StatusNames: emulator.StatusNamesSail}}
 	if err := emulatorRun(t.Context(), o); exitcode.Of(err) != exitcode.Usage {

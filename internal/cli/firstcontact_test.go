@@ -40,6 +40,7 @@ func terminalFactory(t *testing.T, env map[string]string) (*Factory, *bytes.Buff
 // A dumb terminal cannot draw the full-screen view: it gets the plain lines,
 // and never the alternate screen that would leave it hanging.
 func TestRunOnDumbTerminalGetsPlainLines(t *testing.T) {
+	t.Parallel()
 	f, out, errOut := terminalFactory(t, map[string]string{"TERM": "dumb"})
 	// Keys that would end the view at once, should one start.
 	f.TUIInput = strings.NewReader("q")
@@ -64,6 +65,7 @@ func TestRunOnDumbTerminalGetsPlainLines(t *testing.T) {
 // few plain lines: what was created, each delivery, the comparison, the
 // result and the exit code.
 func TestRunLeavesPlainLinesAfterTUI(t *testing.T) {
+	t.Parallel()
 	f, out, errOut := terminalFactory(t, map[string]string{"TERM": "xterm-256color", "NO_COLOR": "1"})
 	pr, pw := io.Pipe() // no keys: the view closes itself (--exit-on-complete)
 	t.Cleanup(func() { pw.Close() })
@@ -109,6 +111,7 @@ func (t tamperGet) RoundTrip(r *http.Request) (*http.Response, error) {
 // When the webhook's payload differs from GET, stdout never carries the
 // unverified webhook text: it gets GET's answer, and the exit code is 3.
 func TestRunPayloadNotGetPrintsGetsAnswer(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"text", "events"} {
 		t.Run(mode, func(t *testing.T) {
 			s, _, out, errOut := iostreams.Test()
@@ -150,6 +153,7 @@ func TestRunPayloadNotGetPrintsGetsAnswer(t *testing.T) {
 }
 
 func TestListenOnDumbTerminalGetsPlainLines(t *testing.T) {
+	t.Parallel()
 	f, out, errOut := terminalFactory(t, map[string]string{"TERM": "dumb"})
 	f.TUIInput = strings.NewReader("q")
 	if code := execWith(t, f, "listen", "--addr", "127.0.0.1:0", "--no-history", "--timeout", "200ms"); code != 0 {

@@ -29,6 +29,7 @@ func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {
 
 // TestEveryCommandHasExamples: `sail X --help` always shows how X is used.
 func TestEveryCommandHasExamples(t *testing.T) {
+	t.Parallel()
 	var missing []string
 	n := 0
 	walkCommands(helpRoot(t), func(c *cobra.Command) {
@@ -52,6 +53,7 @@ func TestEveryCommandHasExamples(t *testing.T) {
 // every line of every command's examples is indented like sail's own
 // (two spaces), so the help reads as one block.
 func TestExamplesAreIndented(t *testing.T) {
+	t.Parallel()
 	walkCommands(helpRoot(t), func(c *cobra.Command) {
 		for _, l := range strings.Split(c.Example, "\n") {
 			if l != "" && !strings.HasPrefix(l, "  ") {
@@ -64,6 +66,7 @@ func TestExamplesAreIndented(t *testing.T) {
 // TestHelpShowsExamples runs --help through Execute for each command with
 // examples, as a user would, and checks the section is printed.
 func TestHelpShowsExamples(t *testing.T) {
+	t.Parallel()
 	var paths [][]string
 	walkCommands(helpRoot(t), func(c *cobra.Command) {
 		if c.Example != "" && c.IsAvailableCommand() {
@@ -103,6 +106,7 @@ func complete(t *testing.T, env map[string]string, args ...string) ([]string, st
 }
 
 func TestCompleteFixedFlagValues(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -134,6 +138,7 @@ func TestCompleteFixedFlagValues(t *testing.T) {
 }
 
 func TestCompleteModels(t *testing.T) {
+	t.Parallel()
 	got, _ := complete(t, nil, "run", "--model", "")
 	if len(got) < 6 || got[0] != "moonshotai/Kimi-K2.5" || !contains(got, "zai-org/GLM-5") {
 		t.Errorf("default models: %q", got)
@@ -151,6 +156,7 @@ func TestCompleteModels(t *testing.T) {
 // against the embedded emulator) and expects its id to be offered by
 // replay and history show.
 func TestCompleteHistoryIDs(t *testing.T) {
+	t.Parallel()
 	state := t.TempDir()
 	env := map[string]string{"XDG_STATE_HOME": state}
 	if code, _, errOut := runCLI(t, env, "run", "--webhook", "--emulator", "--json", "What is 2+2?"); code != 0 {
@@ -194,6 +200,7 @@ func contains(list []string, s string) bool {
 // TestUnknownSubcommandOfGroup: a typo under a command group is a usage
 // error (exit 2) naming the group, not its help with exit 0.
 func TestUnknownSubcommandOfGroup(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestHistoryFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdHistory, "history").ok(t)
 	if o.Limit != 20 || o.Query.limit != 20 || o.JSON || o.Query.filtered() {
 		t.Errorf("defaults: %+v", o)
@@ -46,6 +47,7 @@ func TestHistoryFlags(t *testing.T) {
 // TestHistoryDirFlag: --history-dir wins over SAIL_HISTORY_DIR, which
 // wins over the default under XDG_STATE_HOME.
 func TestHistoryDirFlag(t *testing.T) {
+	t.Parallel()
 	flagDir, envDir := t.TempDir(), t.TempDir()
 	o := parseLine(t, map[string]string{"SAIL_HISTORY_DIR": envDir}, NewCmdHistory, "history", "--history-dir", flagDir).ok(t)
 	st, err := o.OpenHistory()
@@ -69,6 +71,7 @@ func TestHistoryDirFlag(t *testing.T) {
 }
 
 func TestHistoryShowFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdHistoryShow, "history", "show", "d_1", "--raw", "--history-dir", "/h").ok(t)
 	if o.ID != "d_1" || o.Last || !o.Raw || o.JSON || o.Store.Dir != "/h" {
 		t.Errorf("show d_1 --raw: %+v", o)

@@ -24,6 +24,7 @@ var rawTerminalBytes = regexp.MustCompile("[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\
 // field with the right one. The generated token is printed once on
 // stderr; the lines show escapes escaped and never the token.
 func TestListenPlainLinesWithHostileSenders(t *testing.T) {
+	t.Parallel()
 	out, errOut := &testutil.LockedBuffer{}, &testutil.LockedBuffer{}
 	ios := &iostreams.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut, StdoutTTY: true, ColorDisabled: true,
 		Size: func() (int, int, bool) { return 0, 0, false }}

@@ -17,6 +17,7 @@ import (
 // (raw, and as \u0000 escapes) and requires valid JSON without a raw NUL
 // byte: the escape is fine, the byte breaks tools that read C strings.
 func TestNoNULInJSONOutput(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	hist := filepath.Join(home, "history")
 	st, err := store.Open(hist, store.Options{})

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,8 +28,12 @@ import (
 )
 
 // TestMain fails the package if its tests leave a goroutine running; the
-// tests below also check single commands on their own.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// tests below also check single commands on their own. Most tests wait
+// (an emulator's latency, run's --settle), so eight per CPU run at once.
+func TestMain(m *testing.M) {
+	testutil.DefaultParallel(8 * runtime.GOMAXPROCS(0))
+	goleak.VerifyTestMain(m)
+}
 
 // execLeak runs sail in-process without a terminal, under ctx, with a
 // private HOME and state directory plus env, and returns the exit code
@@ -182,6 +187,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // is new on every run, is the one the delivery is checked against, and
 // appears in neither stream nor the history.
 func TestRunAutoTokenIs256BitsAndNeverShown(t *testing.T) {
+	t.Parallel()
 	emu, err := emulator.New(emulator.Options{RetryBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

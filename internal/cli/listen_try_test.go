@@ -38,6 +38,7 @@ func pasteLines(out, prefix string) []string {
 }
 
 func TestListenReadyPrintsWhatToPaste(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cret-token-value"
 	out := listenPlain(t, map[string]string{}, "--token", secret)
 	if strings.Contains(out, secret) {
@@ -74,6 +75,7 @@ func TestListenReadyPrintsWhatToPaste(t *testing.T) {
 }
 
 func TestListenReadyTokenEnvAndNoToken(t *testing.T) {
+	t.Parallel()
 	out := listenPlain(t, map[string]string{"MY_HOOK_TOKEN": "another-secret-value"}, "--token-env", "MY_HOOK_TOKEN")
 	if strings.Contains(out, "another-secret-value") || len(pasteLines(out, "sail trigger ")) != 1 ||
 		!strings.Contains(pasteLines(out, "sail trigger ")[0], `--token "$MY_HOOK_TOKEN"`) || strings.Contains(out, "SAIL_WEBHOOK_TOKEN") {

@@ -3,6 +3,7 @@ package cli
 import "testing"
 
 func TestSetJSONPathKeepsEverythingElse(t *testing.T) {
+	t.Parallel()
 	doc := []byte(`{"z":1,"id":"resp_1","output":[{"content":[{"text":"4","x":[1, 2]}]}],"metadata":{"webhook_token":"•••"}}`)
 	for _, c := range []struct{ path, value, want string }{
 		{"output[0].content[0].text", "five", `{"z":1,"id":"resp_1","output":[{"content":[{"text":"five","x":[1, 2]}]}],"metadata":{"webhook_token":"•••"}}`},

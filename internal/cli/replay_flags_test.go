@@ -8,6 +8,7 @@ import (
 )
 
 func TestReplayFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, map[string]string{"EDITOR": "nano"}, NewCmdReplay, "replay", "--last", "--to", "http://127.0.0.1:3000/hook").ok(t)
 	if !o.Last || o.ID != "" || o.To != "http://127.0.0.1:3000/hook" || o.Timeout != 30*time.Second || o.Edit || o.Set != nil || o.Env("EDITOR") != "nano" {
 		t.Errorf("replay --last: %+v", o)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestResponsesCreateFlags(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"SAIL_MODEL": "zai-org/GLM-5", "SAIL_API_KEY": "sk-test"}
 	o := parseLine(t, env, NewCmdResponsesCreate, "responses", "create", "What is 2+2?").ok(t)
 	if o.Prompt != "What is 2+2?" || o.Request.Background || o.Request.Temperature != nil || o.Endpoint != "" || o.Metadata != nil {
@@ -62,6 +63,7 @@ func TestResponsesCreateFlags(t *testing.T) {
 }
 
 func TestResponsesIDFlags(t *testing.T) {
+	t.Parallel()
 	for _, newCmd := range []func(*Factory, func(context.Context, *ResponseIDOptions) error) *cobra.Command{NewCmdResponsesGet, NewCmdResponsesCancel} {
 		name := newCmd(flagsFactory(t, nil), nil).Name()
 		o := parseLine(t, nil, newCmd, "responses", name, "resp_1", "--api-url", "http://127.0.0.1:9/v1").ok(t)
@@ -74,6 +76,7 @@ func TestResponsesIDFlags(t *testing.T) {
 }
 
 func TestResponsesWaitFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, nil, NewCmdResponsesWait, "responses", "wait", "resp_1").ok(t)
 	if o.ID != "resp_1" || o.Timeout != 10*time.Minute || o.Interval != 500*time.Millisecond {
 		t.Errorf("defaults: %+v", o)

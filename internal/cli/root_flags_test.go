@@ -84,6 +84,7 @@ func (p parsed[O]) refused(t *testing.T, code int, want string) {
 }
 
 func TestRootUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		want string

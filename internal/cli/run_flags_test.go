@@ -25,6 +25,7 @@ func writeTemp(t *testing.T, name, content string) string {
 }
 
 func TestRunFlagsDefaults(t *testing.T) {
+	t.Parallel()
 	p := parseRun(t, nil, "--webhook", "--emulator", "What", "is", "2+2")
 	o := p.ok(t)
 	if o.Prompt != "What is 2+2" || o.Request.Input != "What is 2+2" || o.Request.Messages != nil {
@@ -51,6 +52,7 @@ func TestRunFlagsDefaults(t *testing.T) {
 }
 
 func TestRunFlagsMakeTheRequest(t *testing.T) {
+	t.Parallel()
 	schema := writeTemp(t, "s.json", `{"type":"object","properties":{"answer":{"type":"string"}}}`)
 	o := parseRun(t, nil, "--webhook", "-m", "zai-org/GLM-5", "-e", "messages", "--instructions", "be brief",
 		"--max-output-tokens", "64", "--metadata", "team=evals", "--metadata", "run=7", "--completion-window", "flex",
@@ -72,6 +74,7 @@ func TestRunFlagsMakeTheRequest(t *testing.T) {
 }
 
 func TestRunFlagsPromptSources(t *testing.T) {
+	t.Parallel()
 	file := writeTemp(t, "p.txt", "from a file\n")
 	if o := parseRun(t, nil, "@"+file).ok(t); o.Prompt != "from a file" {
 		t.Errorf("@FILE: %q", o.Prompt)
@@ -83,6 +86,7 @@ func TestRunFlagsPromptSources(t *testing.T) {
 }
 
 func TestRunFlagsConfigUnderFlags(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"SAIL_MODEL": "env-model", "SAIL_TIMEOUT": "90s", "SAIL_API_URL": "http://127.0.0.1:1/v1", "NGROK_AUTHTOKEN": "tok"}
 	o := parseRun(t, env, "hi").ok(t)
 	if o.Model != "env-model" || o.Timeout != 90*time.Second || o.APIURL != "http://127.0.0.1:1/v1" || o.Tunnel.Authtoken != "tok" {
@@ -95,6 +99,7 @@ func TestRunFlagsConfigUnderFlags(t *testing.T) {
 }
 
 func TestRunFlagsBatch(t *testing.T) {
+	t.Parallel()
 	o := parseRun(t, nil, "--webhook", "-f", "items.jsonl", "-o", "out.jsonl", "--resume", "out.jsonl", "--concurrency", "3",
 		"--item-timeout", "30s", "--strict", "--skip-invalid", "--sail-batch", "--sail-batch-label", "nightly_1",
 		"--sail-batch-max-requests", "10", "--sail-batch-max-bytes", "1000").ok(t)
@@ -114,6 +119,7 @@ func TestRunFlagsBatch(t *testing.T) {
 // Every conflict and usage error of run is refused while parsing, with
 // its exit code and message, before anything starts.
 func TestRunFlagsRefused(t *testing.T) {
+	t.Parallel()
 	schemaDir := t.TempDir()
 	for _, tc := range []struct {
 		name string

@@ -27,6 +27,7 @@ func runWith(t *testing.T, stdoutTTY, stderrTTY bool, args ...string) (int, stri
 const twoPlusTwo = "What is 2+2? Reply with just the number."
 
 func TestRunNeverStartsTUIWithoutTTY(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runWith(t, false, false, "run", "--webhook", "--emulator", twoPlusTwo)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -45,6 +46,7 @@ func TestRunNeverStartsTUIWithoutTTY(t *testing.T) {
 }
 
 func TestRunJSONOnTerminalStartsNoTUI(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runWith(t, true, true, "run", "--webhook", "--emulator", "--json", twoPlusTwo)
 	if code != 0 || strings.Contains(errOut, "\x1b") || strings.Contains(errOut, "TTY") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
@@ -55,6 +57,7 @@ func TestRunJSONOnTerminalStartsNoTUI(t *testing.T) {
 }
 
 func TestRunNoTUIPlainLinesAndAnswer(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runWith(t, true, true, "run", "--webhook", "--emulator", "--no-tui", twoPlusTwo)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -73,6 +76,7 @@ func TestRunNoTUIPlainLinesAndAnswer(t *testing.T) {
 }
 
 func TestRunOutputPayloadRedacted(t *testing.T) {
+	t.Parallel()
 	code, out, errOut := runWith(t, false, false, "run", "--webhook", "--emulator", "--output", "payload", "--token", "my-visible-token-123", twoPlusTwo)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -83,6 +87,7 @@ func TestRunOutputPayloadRedacted(t *testing.T) {
 }
 
 func TestParseMetadata(t *testing.T) {
+	t.Parallel()
 	md, err := ParseMetadata([]string{"a=1", "b=x=y", "empty="}, 2)
 	if err != nil || md["a"] != "1" || md["b"] != "x=y" || md["empty"] != "" {
 		t.Fatalf("%v %v", md, err)

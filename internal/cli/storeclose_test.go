@@ -44,6 +44,7 @@ func assertSegmentsReleased(t *testing.T, dir string, wantFiles int) {
 
 // The store is closed on every way out of run and listen.
 func TestCommandsCloseTheStore(t *testing.T) {
+	t.Parallel()
 	const token = "close-test-token-1"
 	post := func(t *testing.T, url, auth string) int {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"id":"resp_close","object":"response","status":"completed"}`))

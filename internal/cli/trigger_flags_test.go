@@ -9,6 +9,7 @@ import (
 )
 
 func TestTriggerFlags(t *testing.T) {
+	t.Parallel()
 	o := parseLine(t, map[string]string{"SAIL_MODEL": "zai-org/GLM-5"}, NewCmdTrigger, "trigger", "--to", "http://127.0.0.1:3000/hook").ok(t)
 	if o.Status != "completed" || o.Endpoint != "responses" || o.Model != "" || o.Payload != "" || o.JSON ||
 		o.MaxAttempts != emulator.DefaultSendAttempts || o.RetryBackoff != emulator.DefaultRetryBackoff || o.AttemptTimeout != emulator.DefaultDeliveryTimeout {

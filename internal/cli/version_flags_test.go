@@ -7,6 +7,7 @@ import (
 )
 
 func TestVersionFlags(t *testing.T) {
+	t.Parallel()
 	if o := parseLine(t, nil, NewCmdVersion, "version").ok(t); o.JSON || o.IO == nil {
 		t.Errorf("version: %+v", o)
 	}

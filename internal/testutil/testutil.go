@@ -7,6 +7,8 @@ package testutil
 
 import (
 	"bytes"
+	"flag"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -77,6 +79,21 @@ func VerifyNoneWithin(t testing.TB, limit time.Duration, opts ...goleak.Option) 
 		if time.Now().After(deadline) {
 			t.Error(err)
 			return
+		}
+	}
+}
+
+// DefaultParallel lets n parallel tests run at once unless the command
+// line sets -parallel. For tests that mostly wait (an emulator's latency,
+// a poll interval, a settle time), go test's default of one per CPU makes
+// them take turns at waiting. Call it from TestMain, before m.Run.
+func DefaultParallel(n int) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
+			panic(err)
 		}
 	}
 }
