@@ -46,49 +46,25 @@ func (d *dispatcher) enter() bool {
 	return true
 }
 
-// push queues f behind earlier work; the caller must call drain once it
-// is ready for f to run.
+// push queues f behind earlier work.
 func (d *dispatcher) push(f func()) {
 	d.mu.Lock()
 	d.addLocked()
 	d.queue = append(d.queue, f)
-	d.mu.Unlock()
-}
-
-// drain runs the queue on the calling goroutine unless another one already
-// does. A handler that has just answered usually finds its own task first
-// in line: running it there, instead of waking a goroutine for every
-// delivery, cut the futex calls per request 3-fold.
-func (d *dispatcher) drain() {
-	d.mu.Lock()
-	if d.running {
-		d.mu.Unlock()
-		return
+	if !d.running {
+		d.running = true
+		go d.run()
 	}
-	d.running = true
 	d.mu.Unlock()
-	d.run(drainBatch)
 }
 
-// drainBatch bounds the tasks a handler runs for others: under a flood the
-// rest goes to a goroutine, so that no connection waits for its next
-// request behind a slow sink for long.
-const drainBatch = 64
-
-// run runs queued tasks, at most limit of them (< 0: no limit) before it
-// hands the rest to a goroutine of its own.
-func (d *dispatcher) run(limit int) {
-	for ; ; limit-- {
+func (d *dispatcher) run() {
+	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
 			d.running = false
 			d.queue = nil // let a burst's backing array go
 			d.mu.Unlock()
-			return
-		}
-		if limit == 0 {
-			d.mu.Unlock()
-			go d.run(-1)
 			return
 		}
 		f := d.queue[0]

@@ -367,11 +367,10 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 	}
 	d.HTTPStatus, d.Error = out.status, out.errMsg
 
-	// Everything else happens after the answer, in the order the
-	// deliveries were decided: the task is queued before the answer is
-	// written (so a later request cannot overtake it) and starts once the
-	// answer has been flushed, on whichever handler goroutine drains the
-	// queue.
+	// Everything else happens after the answer, off this goroutine, in the
+	// order the deliveries were decided: the task is queued before the
+	// answer is written (so a later request cannot overtake it) and starts
+	// once the answer has been flushed, which takes microseconds.
 	answered := make(chan struct{})
 	r.work.push(func() {
 		awaitClose(answered)
@@ -391,7 +390,6 @@ func (r *Receiver) deliver(w http.ResponseWriter, req *http.Request, rt *Route) 
 			})
 		}
 	})
-	defer r.work.drain() // after close(answered), deferred below
 	defer close(answered)
 	if truncated {
 		w.Header().Set("Connection", "close") // the rest of the body is not read
