@@ -84,13 +84,13 @@ func VerifyNoneWithin(t testing.TB, limit time.Duration, opts ...goleak.Option) 
 }
 
 // DefaultParallel lets n parallel tests run at once unless the command
-// line sets -parallel. For tests that mostly wait (an emulator's latency,
+// line sets -parallel or -fuzz. For tests that mostly wait (an emulator's latency,
 // a poll interval, a settle time), go test's default of one per CPU makes
 // them take turns at waiting. Call it from TestMain, before m.Run.
 func DefaultParallel(n int) {
 	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	explicit := false // -fuzz takes -parallel as its number of workers: leave it alone too
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" || f.Name == "test.fuzz" })
 	if !explicit {
 		if err := flag.Set("test.parallel", strconv.Itoa(n)); err != nil {
 			panic(err)
