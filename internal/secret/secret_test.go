@@ -43,7 +43,7 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-func TestRedactHeadersToken(t *testing.T) {
+func TestHeadersToken(t *testing.T) {
 	h := http.Header{
 		"User-Agent":   {"agent/" + tok},
 		"X-Signature":  {tok},
