@@ -38,12 +38,6 @@ func applyFlags(cmd *cobra.Command, cfg *config.Config, flagToKey map[string]str
 
 func versionShort() string { return buildinfo.Get().Version }
 
-// quietLogger keeps SDK and server logs off the terminal; SAIL_DEBUG=1
-// would be the place to route them to stderr.
-func quietLogger() *slog.Logger {
-	return slog.New(slog.DiscardHandler)
-}
-
 // tunnelFlags are shared by run and listen.
 type tunnelFlags struct {
 	Provider  string

@@ -61,11 +61,6 @@ const (
 	MetaWebhookToken      = "webhook_token"
 )
 
-// SailMetadataKeys are the three metadata keys Sail itself reads.
-func SailMetadataKeys() []string {
-	return []string{MetaCompletionWindow, MetaCompletionWebhook, MetaWebhookToken}
-}
-
 // Metadata limits. The reference publishes none; the project follows
 // OpenAI's (which Sail's responses and chat endpoints mirror) and the
 // emulator enforces them.
@@ -160,9 +155,6 @@ func AllowedKeys(path string) []string { return slices.Clone(allowedKeys[path]) 
 
 // RequiredKeys lists the top-level keys path's create body must hold.
 func RequiredKeys(path string) []string { return slices.Clone(requiredKeys[path]) }
-
-// Closed reports whether path's request schema rejects unlisted keys.
-func Closed(path string) bool { return path == PathMessages }
 
 // TokenCapKey is the top-level key of the output token cap on path.
 func TokenCapKey(path string) string {
