@@ -41,12 +41,19 @@ const (
 	VerdictNone     = "none"     // no token was expected
 )
 
+// Token modes, as Ready.TokenMode names them.
+const (
+	TokenModeAuto  = "auto"  // a random token made for this receiver
+	TokenModeFixed = "fixed" // a token the user gave
+	TokenModeNone  = "none"  // no token checked
+)
+
 // Ready is sent once the webhook endpoint is reachable.
 type Ready struct {
 	WebhookURL string `json:"webhook_url"`
 	Tunnel     string `json:"tunnel"` // local | ngrok | public
 	ListenAddr string `json:"listen_addr"`
-	TokenMode  string `json:"token_mode,omitempty"` // auto | none | fixed
+	TokenMode  string `json:"token_mode,omitempty"` // TokenMode*
 	Note       string `json:"note,omitempty"`       // e.g. "reachable only from this machine"
 	Endpoint   string `json:"endpoint,omitempty"`
 	Model      string `json:"model,omitempty"`

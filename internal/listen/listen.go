@@ -18,12 +18,8 @@ import (
 	"github.com/sailresearch/sail/ui"
 )
 
-// Token modes, as the Ready event names them.
-const (
-	TokenAuto  = "auto"
-	tokenFixed = "fixed"
-	tokenNone  = "none"
-)
+// TokenAuto is the --token word that asks for a random token.
+const TokenAuto = event.TokenModeAuto
 
 // Options are one listener.
 type Options struct {
@@ -113,11 +109,11 @@ func (o *Options) route(s *session.Session) (reached <-chan struct{}, remove fun
 func (o *Options) tokenMode() string {
 	switch {
 	case o.TokenGenerated:
-		return TokenAuto
+		return event.TokenModeAuto
 	case o.Token != "":
-		return tokenFixed
+		return event.TokenModeFixed
 	}
-	return tokenNone
+	return event.TokenModeNone
 }
 
 func (o *Options) view(s *session.Session) ui.Options {

@@ -2,6 +2,8 @@ package listen
 
 import (
 	"strings"
+
+	"github.com/sailresearch/sail/internal/event"
 )
 
 // tokenVar names the token in the lines listen prints when the token did
@@ -18,7 +20,7 @@ func listenTry(url, tokenMode, tokenEnv string) (try []string, warning string) {
 	u := shellQuote(url)
 	create := "sail responses create --background --webhook-url " + u
 	trigger := "sail trigger --to " + u
-	if tokenMode == tokenNone || tokenMode == "" {
+	if tokenMode == event.TokenModeNone || tokenMode == "" {
 		return []string{create + ` "What is 2+2?"`, trigger},
 			"No token: anyone who has this URL can post to it. Require one with --token VALUE, --token-env VAR or --token auto."
 	}
@@ -26,7 +28,7 @@ func listenTry(url, tokenMode, tokenEnv string) (try []string, warning string) {
 	if v == "" {
 		v = tokenVar
 		what := "the value you gave --token"
-		if tokenMode == TokenAuto {
+		if tokenMode == event.TokenModeAuto {
 			what = "the token printed above (--token auto)"
 		}
 		try = append(try, "# $"+v+": "+what)

@@ -29,10 +29,10 @@ type API interface {
 	Wait(ctx context.Context, id string, o sail.WaitOptions) (*sail.Response, error)
 }
 
-// Token modes.
+// The --token words that are not a token.
 const (
-	TokenAuto = "auto"
-	TokenNone = "none"
+	TokenAuto = event.TokenModeAuto
+	TokenNone = event.TokenModeNone
 )
 
 // Options configures one run.
@@ -147,7 +147,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		if r.o.Inbox == nil {
 			return nil, errors.New("run: webhook mode needs an open inbox")
 		}
-		token, mode := r.o.Token, "fixed"
+		token, mode := r.o.Token, event.TokenModeFixed
 		switch token {
 		case TokenAuto:
 			token, mode = webhook.NewToken(), TokenAuto
