@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/store"
 )
 
@@ -86,6 +88,31 @@ func TestNoNULInJSONOutput(t *testing.T) {
 		}
 		if !strings.Contains(out, `\u0000`) && args[0] != "trigger" && args[0] != "doctor" {
 			t.Errorf("%v: the NUL was dropped rather than escaped:\n%s", args, out)
+		}
+	}
+}
+
+// TestPrintJSONSanitisedOnATerminal: an API answer printed on a terminal
+// passes through the one sanitiser (a model's text can hold bidi and other
+// format controls), stays valid JSON that means the same, and a pipe gets
+// the compact bytes untouched.
+func TestPrintJSONSanitisedOnATerminal(t *testing.T) {
+	t.Parallel()
+	raw := []byte("{\"id\":\"resp_1\",\"output_text\":\"a\u202eb\u2066c\"}")
+	for _, tty := range []bool{true, false} {
+		s, _, out, _ := iostreams.Test()
+		s.StdoutTTY = tty
+		if err := printJSON(s, raw); err != nil {
+			t.Fatal(err)
+		}
+		got := out.Bytes()
+		var want, have any
+		json.Unmarshal(raw, &want)
+		if err := json.Unmarshal(got, &have); err != nil || !reflect.DeepEqual(want, have) {
+			t.Fatalf("tty %v: %q is not the same JSON as %q (%v)", tty, got, raw, err)
+		}
+		if raw := bytes.ContainsAny(got, "\u202e\u2066"); raw == tty {
+			t.Errorf("tty %v: bidi controls raw in the output: %v (%q)", tty, raw, got)
 		}
 	}
 }

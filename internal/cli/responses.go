@@ -15,6 +15,7 @@ import (
 	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/payload"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/session"
 )
 
 // apiFlags select the API for the plain API commands.
@@ -26,9 +27,11 @@ func (a *apiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.URL, "api-url", "", "Sail API base URL (default from SAIL_API_URL or https://api.sailresearch.com/v1)")
 }
 
-// printJSON writes raw JSON: indented on a terminal, compact otherwise.
-// metadata.webhook_token is masked: Sail echoes it in every response
-// object, and a secret must not reach a terminal or a script's log.
+// printJSON writes raw JSON: indented on a terminal, compact otherwise,
+// through session.WriteData like every other data output (a model's answer
+// can hold bidi controls). metadata.webhook_token is masked: Sail echoes it
+// in every response object, and a secret must not reach a terminal or a
+// script's log.
 func printJSON(s *iostreams.IOStreams, raw []byte) error {
 	raw = payload.Redact(bytes.Clone(raw), "")
 	var buf []byte
@@ -43,8 +46,7 @@ func printJSON(s *iostreams.IOStreams, raw []byte) error {
 		// still JSON and no raw control byte (NUL, ESC) reaches it.
 		buf, _ = json.Marshal(string(raw))
 	}
-	_, err = s.Out.Write(append(buf, '\n'))
-	return err
+	return session.WriteData(s, append(buf, '\n'))
 }
 
 // NewCmdResponses groups the response commands.
