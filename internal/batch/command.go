@@ -141,7 +141,7 @@ func (o *CommandOptions) plan(src io.ReadCloser, prog *Meter) error {
 // one line per item, before and after.
 func (o *CommandOptions) output() (w io.Writer, appendTo string, closeOut func(), err error) {
 	if o.Out == "" {
-		return o.Session.IO.Out, "", func() {}, nil
+		return session.DataWriter(o.Session.IO), "", func() {}, nil
 	}
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if sameFile(o.Out, o.Resume) {

@@ -22,6 +22,7 @@ import (
 	"github.com/sailresearch/sail/internal/iostreams"
 	"github.com/sailresearch/sail/internal/render"
 	"github.com/sailresearch/sail/internal/sail"
+	"github.com/sailresearch/sail/internal/session"
 	"github.com/sailresearch/sail/internal/status"
 )
 
@@ -600,7 +601,7 @@ func batchesResultsRun(ctx context.Context, o *BatchesResultsOptions) error {
 	if err != nil {
 		return err
 	}
-	w := o.IO.Out
+	w := session.DataWriter(o.IO)
 	if o.Out != "" {
 		fh, err := os.OpenFile(o.Out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {

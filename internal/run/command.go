@@ -93,11 +93,7 @@ func writeResult(so session.Options, stdout string, res *Result) {
 	io := so.IO
 	switch stdout {
 	case session.Text:
-		text := res.OutputText + "\n"
-		if io.StdoutTTY {
-			text = session.SanitizeLines(text)
-		}
-		_, _ = io.Out.Write([]byte(text))
+		_ = session.WriteData(io, []byte(res.OutputText+"\n"))
 	case session.Payload:
 		session.WritePayload(io.Out, res.Payload, io.StdoutTTY)
 	}
