@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // Source says where a value came from.
@@ -214,9 +215,9 @@ func (v Value) Display() string {
 // Mask hides a secret: "sk-…abcd" shape for long values, "•••" otherwise.
 func Mask(s string) string {
 	if len(s) < 16 {
-		return "•••"
+		return secret.Mask
 	}
-	return "•••" + s[len(s)-4:]
+	return secret.Mask + s[len(s)-4:]
 }
 
 // Models returns the configured list of known models.

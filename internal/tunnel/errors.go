@@ -16,6 +16,7 @@ import (
 	"golang.ngrok.com/ngrok/v2"
 
 	"github.com/sailresearch/sail/internal/exitcode"
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // ErrKind says what went wrong while opening a tunnel, so that callers (and
@@ -145,11 +146,11 @@ func redactErr(err error, secret string) error {
 	return &redacted{msg: redact(err.Error(), secret), err: err}
 }
 
-func redact(s, secret string) string {
-	if secret == "" {
+func redact(s, token string) string {
+	if token == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, "•••")
+	return strings.ReplaceAll(s, token, secret.Mask)
 }
 
 // oneLine squeezes ngrok's multi-line messages (message, blank line, docs

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 func openLocal(ctx context.Context, o Options) (Tunnel, error) {
@@ -168,7 +170,7 @@ func hideUserinfo(raw string) string {
 	}
 	host, path, _ := strings.Cut(rest, "/")
 	if i := strings.LastIndex(host, "@"); i >= 0 {
-		host = "•••" + host[i:]
+		host = secret.Mask + host[i:]
 	}
 	if path != "" || strings.Contains(rest, "/") {
 		return scheme + "://" + host + "/" + path

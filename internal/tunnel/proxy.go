@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // ProxyFromEnv returns the proxy URL the ngrok session should use under the
@@ -117,7 +119,7 @@ func redactProxy(raw string) string {
 		return raw
 	}
 	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "•••")
+		u.User = url.UserPassword(u.User.Username(), secret.Mask)
 	}
 	return u.String()
 }

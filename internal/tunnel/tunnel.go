@@ -16,6 +16,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/sailresearch/sail/internal/secret"
 )
 
 // Provider names, as accepted by --tunnel.
@@ -99,11 +101,11 @@ func (o Options) LogValue() slog.Value {
 	)
 }
 
-func mask(secret string) string {
-	if secret == "" {
+func mask(token string) string {
+	if token == "" {
 		return ""
 	}
-	return "•••"
+	return secret.Mask
 }
 
 // Open starts the tunnel. ctx bounds opening only: once Open returns, the
