@@ -29,15 +29,7 @@ type batchHarness struct {
 
 func newBatchHarness(t *testing.T, latency time.Duration, items int) *batchHarness {
 	t.Helper()
-	emu, err := emulator.Start(context.Background(), "127.0.0.1:0", emulator.Options{Latency: latency, RetryBackoff: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		emu.Shutdown(ctx)
-	})
+	emu := startEmulator(t, emulator.Options{Latency: latency, RetryBackoff: 10 * time.Millisecond})
 	dir := t.TempDir()
 	var sb strings.Builder
 	for i := range items {
@@ -190,4 +182,19 @@ func TestBatchProgressCountsTheFileUpFront(t *testing.T) {
 	if !regexp.MustCompile(`9 of 10 done \(0 failed\), [0-9.]+/s, ETA [0-9]+s`).MatchString(s) {
 		t.Fatalf("no true ETA near the end:\n%q", s)
 	}
+}
+
+// startEmulator serves the emulator on a loopback port until the test ends.
+func startEmulator(t *testing.T, o emulator.Options) *emulator.Running {
+	t.Helper()
+	emu, err := emulator.Start(context.Background(), "127.0.0.1:0", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		emu.Shutdown(ctx)
+	})
+	return emu
 }

@@ -65,15 +65,7 @@ func TestResultLinesSanitisedOnATerminal(t *testing.T) {
 	}
 	checkDataLines(t, out, "output_text", bidi)
 
-	emu, err := emulator.Start(context.Background(), "127.0.0.1:0", emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		emu.Shutdown(ctx)
-	})
+	emu := startEmulator(t, emulator.Options{})
 	env["SAIL_API_URL"], env["SAIL_API_KEY"] = emu.BaseURL, "k"
 	code, out = ttyCLI(t, env, "batches", "create", "-f", in)
 	id := strings.TrimSpace(out)
