@@ -139,6 +139,7 @@ type ring struct {
 	active *segment
 	file   *os.File // active's file, holding its lock
 	fi     os.FileInfo
+	path   string // active's path, checked with lstat after each write
 	w      io.Writer
 }
 
@@ -439,23 +440,26 @@ func (s *Store) Save(rec *Record) error {
 	if rec.Bytes == 0 {
 		rec.Bytes = int64(len(rec.Body))
 	}
-	hdr, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("save delivery to history: %w", err)
-	}
-	e := &entry{sum: rec.Summary, hdrLen: int64(len(hdr)), bodyLen: int64(len(rec.Body)), bodyCRC: crc32.Checksum(rec.Body, castagnoli)}
-	room := 64 + len(hdr) + 2
+	e := &entry{sum: rec.Summary, bodyLen: int64(len(rec.Body)), bodyCRC: crc32.Checksum(rec.Body, castagnoli)}
+	// The first line is written into a gap left before the header, whose
+	// length and checksum it holds: header and frame share one buffer.
+	bp := frames.Get().(*[]byte)
+	defer frames.Put(bp)
+	b := appendHeader(append((*bp)[:0], make([]byte, maxLine)...), rec)
+	e.hdrLen = int64(len(b) - maxLine)
+	var lb [maxLine]byte
+	line := appendLine(lb[:0], len(b)-maxLine, len(rec.Body), e.bodyCRC)
+	line = append(appendHex(line, crc32.Update(crc32.Checksum(line, castagnoli), castagnoli, b[maxLine:])), '\n')
+	start := maxLine - len(line)
+	copy(b[start:], line)
+	b = append(b, '\n')
+	parts := [][]byte{b[start:], rec.Body, {'\n'}}
 	if len(rec.Body) <= copyBody {
-		room += len(rec.Body) // copied into the frame: one write(2)
+		b = append(append(b, rec.Body...), '\n')
+		parts = [][]byte{b[start:]} // one write(2)
 	}
-	frame := make([]byte, 0, room)
-	frame = fmt.Appendf(frame, "%s%d %d %08x ", magic, len(hdr), len(rec.Body), e.bodyCRC)
-	frame = fmt.Appendf(frame, "%08x\n", crc32.Update(crc32.Checksum(frame, castagnoli), castagnoli, hdr))
-	lineLen := int64(len(frame))
-	frame = append(append(frame, hdr...), '\n')
-	parts := [][]byte{frame, rec.Body, {'\n'}}
-	if len(rec.Body) <= copyBody {
-		parts = [][]byte{append(append(frame, rec.Body...), '\n')}
+	if cap(b) <= 2*copyBody {
+		*bp = b[:0] // a header of megabytes is not kept for the next Save
 	}
 
 	s.mu.Lock()
@@ -465,12 +469,12 @@ func (s *Store) Save(rec *Record) error {
 	}
 	r := &s.rings[kindOf(&rec.Summary)]
 	for range 2 {
-		off, err := s.write(r, parts, int64(len(frame)+len(rec.Body)+1))
+		off, err := s.write(r, parts, int64(len(line))+e.hdrLen+1+e.bodyLen+1)
 		if err != nil {
 			return fmt.Errorf("save delivery to history %s: %w (check free space and permissions, or run with --no-history)", s.dir, err)
 		}
-		if fi, err := os.Lstat(filepath.Join(s.dir, r.active.name)); err == nil && os.SameFile(fi, r.fi) {
-			e.seg, e.hdrOff = r.active, off+lineLen
+		if sameFile(r.path, r.fi) {
+			e.seg, e.hdrOff = r.active, off+int64(len(line))
 			s.add(e)
 			if s.trim() {
 				s.prune()
@@ -541,7 +545,7 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 		f.Close()
 		return fmt.Errorf("lock history segment: %w", err)
 	}
-	r.active, r.file, r.fi, r.w = &segment{name: name}, f, fi, f
+	r.active, r.file, r.fi, r.path, r.w = &segment{name: name}, f, fi, filepath.Join(s.dir, name), f
 	s.segs[name] = r.active
 	if s.opts.WrapWriter != nil {
 		r.w = s.opts.WrapWriter(f)
