@@ -325,7 +325,7 @@ func (in *inspector) get(path string) span { return in.f[pathIndex[path]] }
 func texts(parts []part, want string, b []byte) []span {
 	var out []span
 	for _, p := range parts {
-		if p.text.e != 0 && p.typ.e != 0 && field(b, p.typ) == want {
+		if p.text.e != 0 && p.typ.e != 0 && is(b, p.typ, want) {
 			out = append(out, p.text)
 		}
 	}
@@ -342,6 +342,15 @@ func parseCount(raw []byte) int64 {
 	return 0
 }
 
+// is reports whether the string at sp is want, without a copy when it
+// has no escapes (types are compared for every part of every answer).
+func is(b []byte, sp span, want string) bool {
+	if sp.e == 0 || bytes.IndexByte(b[sp.s:sp.e], '\\') >= 0 {
+		return field(b, sp) == want
+	}
+	return string(b[sp.s+1:sp.e-1]) == want
+}
+
 func field(b []byte, sp span) string {
 	if sp.e == 0 {
 		return ""
@@ -351,6 +360,10 @@ func field(b []byte, sp span) string {
 }
 
 func (in *inspector) text(spans []span, limit int) string {
+	if len(spans) == 1 { // the usual answer: one part, no copy to join
+		s, _ := unquote(in.b[spans[0].s:spans[0].e], limit)
+		return s
+	}
 	var sb strings.Builder
 	for _, sp := range spans {
 		rest := -1
@@ -379,13 +392,13 @@ func (in *inspector) info(maxText int) Info {
 		HasToken:   in.hasToken,
 	}
 	info.Status = status.Normalize(info.WireStatus)
-	if info.Object == "" && field(b, in.get("type")) == "message" {
+	if info.Object == "" && is(b, in.get("type"), "message") {
 		info.Object = "message" // Anthropic Messages carry "type", not "object"
 	}
 	// Only output items of type "message" (or untyped) carry text, as in the SDKs.
 	var output, choiceText []span
 	for _, it := range in.output {
-		if it.typ.e == 0 || field(b, it.typ) == "message" {
+		if it.typ.e == 0 || is(b, it.typ, "message") {
 			output = append(output, texts(it.parts, "output_text", b)...)
 		}
 	}

@@ -123,8 +123,9 @@ func unquote(lit []byte, limit int) (s string, complete bool) {
 		// stops before an escape or rune the cut split. Once it yields 6
 		// bytes past limit, what the cut spoiled (at most a U+FFFD for a
 		// split surrogate pair) lies beyond the part kept.
+		var buf [1024]byte // the receiver's excerpt fits: one allocation, the string
 		for p := limit + 16; p < len(content); p *= 4 {
-			b, _ := jsontext.AppendUnquote(make([]byte, 0, p), lit[:1+p])
+			b, _ := jsontext.AppendUnquote(buf[:0], lit[:1+p])
 			if len(b) >= limit+6 {
 				return string(b[:runeCut(b, limit)]), false
 			}
