@@ -29,17 +29,3 @@ func tryLock(f *os.File) (bool, error) {
 		}
 	}
 }
-
-// sameFile reports whether path, not followed if a symlink, is the file fi
-// describes: whether a segment is still where users look. It runs after
-// every write, so it reads the inode into a Stat_t on the stack instead of
-// building an os.FileInfo.
-func sameFile(path string, fi os.FileInfo) bool {
-	want, ok := fi.Sys().(*syscall.Stat_t)
-	var st syscall.Stat_t
-	var err error = syscall.EINTR
-	for err == syscall.EINTR {
-		err = syscall.Lstat(path, &st)
-	}
-	return ok && err == nil && st.Dev == want.Dev && st.Ino == want.Ino
-}

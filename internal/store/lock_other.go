@@ -11,8 +11,3 @@ const noFollow = 0
 
 func owned(os.FileInfo) bool         { return true }
 func tryLock(*os.File) (bool, error) { return true, nil }
-
-func sameFile(path string, fi os.FileInfo) bool {
-	cur, err := os.Lstat(path)
-	return err == nil && os.SameFile(cur, fi)
-}

@@ -67,6 +67,7 @@ const (
 
 var (
 	prefixes   = [2]string{"seg-", "rej-"}
+	frameBufs  = sync.Pool{New: func() any { return new(bytes.Buffer) }} // a frame per Save was the largest allocation after the body
 	castagnoli = crc32.MakeTable(crc32.Castagnoli)
 	errTorn    = errors.New("incomplete record")
 
@@ -160,9 +161,9 @@ type entry struct {
 // Open opens (creating it with mode 0700 if needed) the history in dir and
 // reads the headers of the records in it.
 func Open(dir string, opts Options) (*Store, error) {
-	opts.Keep = cmpOr(opts.Keep, DefaultKeep)
-	opts.KeepRejected = cmpOr(opts.KeepRejected, DefaultKeepRejected)
-	opts.segmentRecords = cmpOr(opts.segmentRecords, defaultSegmentRecords)
+	opts.Keep = cmp.Or(max(opts.Keep, 0), DefaultKeep)
+	opts.KeepRejected = cmp.Or(max(opts.KeepRejected, 0), DefaultKeepRejected)
+	opts.segmentRecords = cmp.Or(max(opts.segmentRecords, 0), defaultSegmentRecords)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -174,13 +175,6 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s := &Store{dir: dir, opts: opts, rings: [2]ring{{kind: kindAccepted}, {kind: kindRejected}}}
 	return s, s.load()
-}
-
-func cmpOr(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
 }
 
 func ensureDir(dir string, warn func(string)) error {
@@ -401,15 +395,12 @@ func readFrame(data []byte, off int) (*entry, int, error) {
 	return e, end, nil
 }
 
-// NewID returns an ID for a record not saved yet: a receiver that must
-// name a delivery (to the app it forwards to) before storing it sets
-// Record.ID to it.
-func (s *Store) NewID() string { return s.newID() }
-
-// newID returns a unique ID that sorts by time: d_<13 base32 digits of
+// NewID returns a unique ID that sorts by time: d_<13 base32 digits of
 // Unix nanoseconds><4 random base32 digits>. Within a process IDs strictly
-// increase even if the clock stands still or steps back.
-func (s *Store) newID() string {
+// increase even if the clock stands still or steps back. A receiver that
+// must name a delivery (to the app it forwards to) before storing it sets
+// Record.ID to one.
+func (s *Store) NewID() string {
 	now := s.opts.Now().UnixNano()
 	s.idMu.Lock()
 	now = max(now, s.lastNano+1)
@@ -435,31 +426,30 @@ func (s *Store) Save(rec *Record) error {
 		rec.ReceivedAt = s.opts.Now()
 	}
 	if rec.ID == "" {
-		rec.ID = s.newID()
+		rec.ID = s.NewID()
 	}
 	if rec.Bytes == 0 {
 		rec.Bytes = int64(len(rec.Body))
 	}
 	e := &entry{sum: rec.Summary, bodyLen: int64(len(rec.Body)), bodyCRC: crc32.Checksum(rec.Body, castagnoli)}
-	// The first line is written into a gap left before the header, whose
-	// length and checksum it holds: header and frame share one buffer.
-	bp := frames.Get().(*[]byte)
-	defer frames.Put(bp)
-	b := appendHeader(append((*bp)[:0], make([]byte, maxLine)...), rec)
-	e.hdrLen = int64(len(b) - maxLine)
-	var lb [maxLine]byte
-	line := appendLine(lb[:0], len(b)-maxLine, len(rec.Body), e.bodyCRC)
-	line = append(appendHex(line, crc32.Update(crc32.Checksum(line, castagnoli), castagnoli, b[maxLine:])), '\n')
-	start := maxLine - len(line)
-	copy(b[start:], line)
-	b = append(b, '\n')
-	parts := [][]byte{b[start:], rec.Body, {'\n'}}
-	if len(rec.Body) <= copyBody {
-		b = append(append(b, rec.Body...), '\n')
-		parts = [][]byte{b[start:]} // one write(2)
+	hdr, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("save delivery to history: %w", err)
 	}
-	if cap(b) <= 2*copyBody {
-		*bp = b[:0] // a header of megabytes is not kept for the next Save
+	e.hdrLen = int64(len(hdr))
+	fb := frameBufs.Get().(*bytes.Buffer)
+	defer frameBufs.Put(fb)
+	fb.Reset()
+	line := fmt.Appendf(fb.AvailableBuffer(), "%s%d %d %08x ", magic, len(hdr), len(rec.Body), e.bodyCRC)
+	line = fmt.Appendf(line, "%08x\n", crc32.Update(crc32.Checksum(line, castagnoli), castagnoli, hdr))
+	fb.Write(line)
+	fb.Write(hdr)
+	fb.WriteByte('\n')
+	parts := [][]byte{fb.Bytes(), rec.Body, {'\n'}}
+	if len(rec.Body) <= copyBody {
+		fb.Write(rec.Body)
+		fb.WriteByte('\n')
+		parts = [][]byte{fb.Bytes()} // one write(2)
 	}
 
 	s.mu.Lock()
@@ -473,7 +463,7 @@ func (s *Store) Save(rec *Record) error {
 		if err != nil {
 			return fmt.Errorf("save delivery to history %s: %w (check free space and permissions, or run with --no-history)", s.dir, err)
 		}
-		if sameFile(r.path, r.fi) {
+		if fi, err := os.Lstat(r.path); err == nil && os.SameFile(fi, r.fi) {
 			e.seg, e.hdrOff = r.active, off+int64(len(line))
 			s.add(e)
 			if s.trim() {
@@ -516,11 +506,12 @@ func (s *Store) write(r *ring, parts [][]byte, n int64) (int64, error) {
 }
 
 // closeRing closes r's segment file, releasing its lock.
-func (s *Store) closeRing(r *ring) {
+func (s *Store) closeRing(r *ring) (err error) {
 	if r.file != nil {
-		r.file.Close()
+		err = r.file.Close()
 	}
 	r.active, r.file, r.fi, r.w = nil, nil, nil, nil
+	return err
 }
 
 // ensureSegment makes sure r has an active segment of this process's own
@@ -532,7 +523,7 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 	if r.active != nil {
 		return nil
 	}
-	name := prefixes[r.kind] + strings.TrimPrefix(s.newID(), "d_") + ".log"
+	name := prefixes[r.kind] + strings.TrimPrefix(s.NewID(), "d_") + ".log"
 	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND|noFollow, 0o600)
 	if err != nil {
 		return err
@@ -557,18 +548,14 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 // n ≤ 0), without reading any body.
 func (s *Store) List(n int) ([]Summary, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, b := s.entries[0], s.entries[1]
-	if n <= 0 || n > len(a)+len(b) {
-		n = len(a) + len(b)
+	out := make([]Summary, 0, len(s.entries[0])+len(s.entries[1]))
+	for _, e := range slices.Concat(s.entries[0], s.entries[1]) {
+		out = append(out, e.sum)
 	}
-	out := make([]Summary, 0, n)
-	for len(out) < n {
-		if len(b) == 0 || len(a) > 0 && a[len(a)-1].sum.ID > b[len(b)-1].sum.ID {
-			out, a = append(out, a[len(a)-1].sum), a[:len(a)-1]
-		} else {
-			out, b = append(out, b[len(b)-1].sum), b[:len(b)-1]
-		}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b Summary) int { return strings.Compare(b.ID, a.ID) })
+	if n > 0 && n < len(out) {
+		out = out[:n]
 	}
 	return out, nil
 }
@@ -648,12 +635,5 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	var err error
-	for i := range s.rings {
-		if f := s.rings[i].file; f != nil {
-			err = errors.Join(err, f.Close())
-		}
-		s.rings[i].active, s.rings[i].file = nil, nil
-	}
-	return err
+	return errors.Join(s.closeRing(&s.rings[0]), s.closeRing(&s.rings[1]))
 }
