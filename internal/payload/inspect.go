@@ -102,7 +102,7 @@ type span struct{ s, e int }
 // paths lists every value sail reads; "[]" stands for each element of an
 // array (of choices, only the first counts). The walk descends only into
 // what leads to one of them.
-var paths = []string{
+var paths = [...]string{
 	"id", "object", "type", "status", "model", "stop_reason", "output_text",
 	"metadata.completion_webhook", "metadata.webhook_token",
 	"output[].type", "output[].content[].type", "output[].content[].text",
@@ -158,8 +158,8 @@ type item struct {
 
 type inspector struct {
 	b          []byte
-	f          []span // by index: the last value at each path outside arrays of parts
-	tokenSpans []span // every root metadata.webhook_token value
+	f          [len(paths)]span // by index: the last value at each path outside arrays of parts
+	tokenSpans []span           // every root metadata.webhook_token value
 	hasToken   bool
 	output     []item
 	content    []part
@@ -181,7 +181,7 @@ func inspect(body []byte) (*inspector, error) {
 		}
 		return nil, &NotObjectError{Kind: kinds[k]}
 	}
-	in := &inspector{b: body, f: make([]span, len(paths))}
+	in := &inspector{b: body}
 	if err := in.walk(r, tree); err != nil {
 		return nil, r.fail(err)
 	}
