@@ -200,7 +200,7 @@ func FuzzScanner(f *testing.F) {
 				tok := string([]rune(v)[n/2:])
 				found := false
 				for i := 1; i < len(lit)-1 && !found; i++ {
-					_, found = spelled(lit[1:len(lit)-1], i-1, tok)
+					_, found = spelled(lit[1:len(lit)-1], i-1, tok, true)
 				}
 				if !found {
 					t.Fatalf("no spelling of %q found in %q", tok, lit)

@@ -169,8 +169,9 @@ func unescape(c []byte, i int) (r rune, n int, ok bool) {
 
 // spelled reports whether string content c spells tok from offset i on
 // (each character raw or escaped) and returns where that spelling ends.
-// i must not be inside an escape.
-func spelled(c []byte, i int, tok string) (int, bool) {
+// i must not be inside an escape. In JSON (inJSON) a backslash always
+// starts an escape; in a body that is not JSON it may stand for itself.
+func spelled(c []byte, i int, tok string, inJSON bool) (int, bool) {
 	for j := 0; j < len(tok); {
 		if i >= len(c) {
 			return 0, false
@@ -181,8 +182,11 @@ func spelled(c []byte, i int, tok string) (int, bool) {
 				i, j = i+n, j+size
 				continue
 			}
+			if inJSON {
+				return 0, false // the backslash of \" is no backslash of tok
+			}
 		}
-		if c[i] != tok[j] { // a raw backslash counts in a body that is not JSON
+		if c[i] != tok[j] {
 			return 0, false
 		}
 		i, j = i+1, j+1

@@ -112,7 +112,7 @@ func plan(body []byte, token string, spans []span) ([]edit, bool) {
 		case err != nil:
 			return mergeEdits(edits), true
 		case v[0] == '"':
-			edits = maskString(edits, v[1:len(v)-1], sp.s+1, ns)
+			edits = maskString(edits, v[1:len(v)-1], sp.s+1, ns, true)
 		case v[0] != 't' && v[0] != 'f' && v[0] != 'n':
 			for _, n := range ns {
 				if bytes.Contains(v, []byte(n)) {
@@ -208,7 +208,7 @@ func index(s []byte, n string) int {
 // raw content and a byte search finds every occurrence; with escapes each
 // possible start is tried, and the escapes that spell a needle are
 // replaced along with its raw characters, keeping the literal valid.
-func maskString(edits []edit, c []byte, off int, ns []string) []edit {
+func maskString(edits []edit, c []byte, off int, ns []string, inJSON bool) []edit {
 	escaped := bytes.IndexByte(c, '\\') >= 0
 	for _, n := range ns {
 		for i := 0; i < len(c); {
@@ -225,7 +225,7 @@ func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 					break
 				}
 				i += k
-				if end, ok := spelled(c, i, n); ok {
+				if end, ok := spelled(c, i, n, inJSON); ok {
 					edits = append(edits, edit{off + i, off + end, secret.Mask})
 					i = end
 				} else {
@@ -235,7 +235,7 @@ func maskString(edits []edit, c []byte, off int, ns []string) []edit {
 			if i != stop || stop == len(c) {
 				continue // past the escape already, or done
 			}
-			if end, ok := spelled(c, i, n); ok {
+			if end, ok := spelled(c, i, n, inJSON); ok {
 				edits = append(edits, edit{off + i, off + end, secret.Mask})
 				i = end
 			} else {
@@ -259,7 +259,7 @@ func redactInvalid(b []byte, token string) []edit {
 		}
 		q := off + k
 		off = q + 1
-		ke, ok := spelled(b, q+1, "webhook_token")
+		ke, ok := spelled(b, q+1, "webhook_token", false)
 		if !ok || ke >= len(b) || b[ke] != '"' {
 			continue
 		}
@@ -291,7 +291,7 @@ func redactInvalid(b []byte, token string) []edit {
 		}
 	}
 	if len(token) >= secret.MinLen {
-		edits = maskString(edits, b, 0, []string{token}) // the whole body, as if one string
+		edits = maskString(edits, b, 0, []string{token}, false) // the whole body, as if one string
 		// And raw: in a body that is not JSON, "\\" need not be an escape.
 		for off := 0; ; {
 			k := bytes.Index(b[off:], []byte(token))

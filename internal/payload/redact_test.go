@@ -109,6 +109,12 @@ func TestRedact(t *testing.T) {
 		{"invalid JSON: overlapping matches merged",
 			`{"webhook_token":"zz` + tok + `"` + tok[:5], tok,
 			`{"webhook_token":"•••"` + tok[:5]},
+		{"a token ending in a backslash is not spelled by the backslash of \\\"",
+			`{"a":"aaaaaaaaaaaaaaa\"b","c":"aaaaaaaaaaaaaaa\\"}`, `aaaaaaaaaaaaaaa\`,
+			`{"a":"aaaaaaaaaaaaaaa\"b","c":"•••"}`},
+		{"invalid JSON: there a raw backslash is the token's",
+			`not json aaaaaaaaaaaaaaa\" end`, `aaaaaaaaaaaaaaa\`,
+			`not json •••" end`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +223,7 @@ func FuzzRedact(f *testing.F) {
 	f.Add([]byte(`{"webhook_token":"abc`), "")
 	f.Add([]byte(`[`+tok+`]`), tok)
 	f.Add([]byte(`{"metadata":{"webhook_token":1}}`), "abcdefghi")
+	f.Add([]byte(`{"a":"aaaaaaaaaaaaaaa\"b"}`), `aaaaaaaaaaaaaaa\`)
 	f.Fuzz(func(t *testing.T, body []byte, token string) {
 		orig := append([]byte(nil), body...)
 		out := Redact(body, token)
