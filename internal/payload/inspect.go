@@ -4,9 +4,9 @@
 // Standard parts do the JSON: a jsontext decoder over the caller's buffer
 // validates the body and hands back the fields sail reads (the paths
 // listed in inspect.go) as byte spans, so a 32 MiB body is walked in place
-// and its strings stay spans until asked for; jsontext unquotes; Compare
-// decodes both sides with encoding/json. Credentials outside bodies
-// (headers, URLs) are internal/secret's.
+// and its strings stay spans until asked for; jsontext unquotes;
+// internal/jsondiff compares (Compare and Diff add what is Sail's: the
+// token). Credentials outside bodies (headers, URLs) are internal/secret's.
 //
 // Hand-written, because no library does it (about 550 of the ~1,250
 // lines):
@@ -28,6 +28,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -456,4 +457,39 @@ func (in *inspector) info(maxText int) Info {
 		info.Usage = u
 	}
 	return info
+}
+
+// Excerpt returns the first non-blank line of text with runs of white
+// space collapsed to one space, at most n runes long. When anything was
+// left out (the rest of the line or further lines) it ends with "…",
+// which counts towards n. The receiver passes text already cut by
+// InspectLimit, so splitting the line costs little.
+func Excerpt(text string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	line, rest := "", text
+	for rest != "" && strings.TrimSpace(line) == "" {
+		line, rest, _ = strings.Cut(rest, "\n")
+	}
+	// Collapse whitespace as strings.Fields would, but stop one rune past
+	// n: an answer can be megabytes long and only its start is shown.
+	r := make([]rune, 0, n+2)
+	space := false
+	for _, c := range line {
+		if unicode.IsSpace(c) {
+			space = len(r) > 0
+			continue
+		}
+		if space {
+			r, space = append(r, ' '), false
+		}
+		if r = append(r, c); len(r) > n {
+			break
+		}
+	}
+	if len(r) <= n && strings.TrimSpace(rest) == "" {
+		return string(r)
+	}
+	return strings.TrimRight(string(r[:min(len(r), n-1)]), " ") + "…"
 }

@@ -247,3 +247,58 @@ func TestInspectWireStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		text string
+		n    int
+		want string
+	}{
+		{"4", 10, "4"},
+		{"", 10, ""},
+		{"\n\n  hello   world \t\n", 20, "hello world"},
+		{"hello world", 5, "hell…"},
+		{"hello\nsecond line", 20, "hello…"},
+		{"hello\n   \n", 20, "hello"},
+		{"héllo wörld", 7, "héllo…"},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "ab…"},
+		{"abc", 0, ""},
+		{"abcd", 1, "…"},
+		{"a\r\nb", 5, "a…"},
+	}
+	for _, tt := range tests {
+		if got := Excerpt(tt.text, tt.n); got != tt.want {
+			t.Errorf("Excerpt(%q, %d) = %q, want %q", tt.text, tt.n, got, tt.want)
+		}
+	}
+}
+
+// Excerpt stops reading a long line early; what it shows must be what
+// collapsing the whole line with strings.Fields and cutting would show.
+func TestExcerptMatchesFieldsOnLongLines(t *testing.T) {
+	ref := func(text string, n int) string {
+		line, rest := "", text
+		for rest != "" && strings.TrimSpace(line) == "" {
+			line, rest, _ = strings.Cut(rest, "\n")
+		}
+		r := []rune(strings.Join(strings.Fields(line), " "))
+		if len(r) <= n && strings.TrimSpace(rest) == "" {
+			return string(r)
+		}
+		return strings.TrimRight(string(r[:min(len(r), n-1)]), " ") + "…"
+	}
+	words := []string{"a", "bb", " ", "  ", "\t", "é", "€uro", "\u00a0", "x y"}
+	for seed := range 400 {
+		var b strings.Builder
+		for i := range seed % 97 {
+			b.WriteString(words[(seed*7+i*13)%len(words)])
+		}
+		text := b.String()
+		for _, n := range []int{1, 2, 3, 5, 8, 13, 40} {
+			if got, want := Excerpt(text, n), ref(text, n); got != want {
+				t.Fatalf("Excerpt(%q, %d) = %q, strings.Fields gives %q", text, n, got, want)
+			}
+		}
+	}
+}
