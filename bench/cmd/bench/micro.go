@@ -9,7 +9,7 @@ import (
 )
 
 // microPackages hold the Go microbenchmarks the report includes.
-var microPackages = []string{"./internal/webhook", "./internal/payload", "./internal/emulator", "./ui"}
+var microPackages = []string{"./internal/webhook", "./internal/payload", "./internal/jsondiff", "./internal/emulator", "./ui"}
 
 // microExpected are the benchmarks the project asked for; any not found is
 // listed in the report.
