@@ -116,7 +116,7 @@ func (d *dispatcher) wait(ctx context.Context) error {
 // 64-bit hashes of the strings, not the strings: its two sets of 10,000
 // were most of the receiver's live heap, which the garbage collector
 // marked every few hundred deliveries; hashes hold no pointers, so it
-// skips them. Two of 10,000 keys share a hash with odds of about 10⁻¹¹.
+// skips them. Two of 10,000 keys share a hash with odds under 10⁻¹¹.
 type fifo struct {
 	max  int
 	seq  uint64
