@@ -1,13 +1,14 @@
 package jsondiff
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 // paths runs Compare and returns the paths that differ.
@@ -133,18 +134,6 @@ func TestCompareValues(t *testing.T) {
 	}
 }
 
-// reference decodes b with encoding/json, numbers kept as their text.
-func reference(t testing.TB, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatalf("decode %q: %v", b, err)
-	}
-	return v
-}
-
 // withoutToken drops metadata.webhook_token from both decoded documents
 // when both have it: what metadataToken tells Compare to skip.
 func withoutToken(a, b any) {
@@ -178,7 +167,7 @@ func FuzzCompare(f *testing.F) {
 			t.Fatalf("%d diffs", len(diffs))
 		}
 		// Compare agrees with encoding/json's idea of the documents.
-		av, bv := reference(t, a), reference(t, b)
+		av, bv := testutil.DecodeJSON(t, a), testutil.DecodeJSON(t, b)
 		withoutToken(av, bv)
 		if eq, want := len(diffs) == 0, reflect.DeepEqual(av, bv); eq != want {
 			t.Fatalf("Compare(%q, %q) equal = %v, encoding/json says %v", a, b, eq, want)
@@ -204,7 +193,7 @@ func BenchmarkCompare(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	other, err := json.Marshal(reference(b, doc))
+	other, err := json.Marshal(testutil.DecodeJSON(b, doc))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,18 +9,14 @@ import (
 
 	"github.com/sailresearch/sail/internal/event"
 	"github.com/sailresearch/sail/internal/secret"
+	"github.com/sailresearch/sail/internal/testutil"
 )
 
 func TestCompareEqual(t *testing.T) {
 	webhook := readTestdata(t, "response.json")
 	// Same document as GET would return it: other key order, compact,
 	// no token in metadata (Sail's GET echoes it; a redacted copy shows •••).
-	var v map[string]any
-	d := json.NewDecoder(bytes.NewReader(webhook))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
+	v := testutil.DecodeJSON(t, webhook).(map[string]any)
 	v["metadata"].(map[string]any)["webhook_token"] = "something else"
 	get, err := json.Marshal(v)
 	if err != nil {

@@ -2,6 +2,7 @@ package payload
 
 import (
 	"github.com/sailresearch/sail/internal/secret"
+	"github.com/sailresearch/sail/internal/testutil"
 
 	"bytes"
 	"encoding/json"
@@ -32,17 +33,6 @@ func decodedStrings(v any, fn func(string)) {
 	case json.Number:
 		fn(string(x))
 	}
-}
-
-func decode(t testing.TB, b []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatalf("decode %q: %v", b, err)
-	}
-	return v
 }
 
 func TestRedact(t *testing.T) {
@@ -238,7 +228,7 @@ func FuzzRedact(f *testing.F) {
 		if !json.Valid(out) {
 			t.Fatalf("Redact(%q, %q) = %q: not valid JSON", orig, token, out)
 		}
-		v := decode(t, out)
+		v := testutil.DecodeJSON(t, out)
 		if checkToken {
 			decodedStrings(v, func(s string) {
 				if strings.Contains(s, token) {

@@ -1,12 +1,13 @@
 // Package testutil holds the helpers the project's tests share: a buffer
 // that a test reads while the code under test writes to it from another
 // goroutine, the recorded events of one type, polling for state that has
-// no signal of its own, and goroutine leak checks with patience for a
-// loaded machine.
+// no signal of its own, goroutine leak checks with patience for a loaded
+// machine, and encoding/json's reading of a document to check against.
 package testutil
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"strconv"
 	"sync"
@@ -96,4 +97,17 @@ func DefaultParallel(n int) {
 			panic(err)
 		}
 	}
+}
+
+// DecodeJSON decodes b with encoding/json, numbers kept as their text: the
+// reference that payload and jsondiff tests compare their results with.
+func DecodeJSON(t testing.TB, b []byte) any {
+	t.Helper()
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		t.Fatalf("decode %q: %v", b, err)
+	}
+	return v
 }
