@@ -549,8 +549,10 @@ func (s *Store) ensureSegment(r *ring, n int64) error {
 func (s *Store) List(n int) ([]Summary, error) {
 	s.mu.Lock()
 	out := make([]Summary, 0, len(s.entries[0])+len(s.entries[1]))
-	for _, e := range slices.Concat(s.entries[0], s.entries[1]) {
-		out = append(out, e.sum)
+	for _, es := range s.entries {
+		for _, e := range es {
+			out = append(out, e.sum)
+		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b Summary) int { return strings.Compare(b.ID, a.ID) })
