@@ -59,7 +59,7 @@ func (c *config) chunked(ctx context.Context, res *Results) error {
 			if mode == "receiver" {
 				args = append(args, "-token", token, "-history", filepath.Join(c.tmp, fmt.Sprintf("history-chunked-%d", cs.n)))
 			}
-			t, err := c.startBenchserver(ctx, mode, args...)
+			t, err := c.startBenchserver(ctx, c.serverBin, mode, args...)
 			if err != nil {
 				return err
 			}

@@ -42,7 +42,7 @@ func (c *config) dispatch(ctx context.Context, res *Results) error {
 		if mode == "receiver" {
 			args = append(args, "-token", token, "-history", filepath.Join(c.tmp, "history-dispatch"))
 		}
-		t, err := c.startBenchserver(ctx, mode, args...)
+		t, err := c.startBenchserver(ctx, c.serverBin, mode, args...)
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,8 @@ type config struct {
 	microTime   string
 	sailBin     string
 	serverBin   string
+	baseline    string // a git revision whose receiver runs beside this one (-baseline)
+	baseBin     string // its benchserver
 	logf        func(format string, args ...any)
 	commandLine string
 }
@@ -74,6 +76,7 @@ func run() error {
 	jsonOut := flag.String("json", "", "also write the raw results as JSON to this file")
 	python := flag.String("python", "python3", "Python interpreter for the example listener")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, histories, batch results)")
+	baseline := flag.String("baseline", "", "also run the receiver built from this git revision in the same rounds (e.g. the commit a target was measured at)")
 	flag.Parse()
 
 	root, err := repoRoot()
@@ -88,7 +91,7 @@ func run() error {
 		defer os.RemoveAll(tmp)
 	}
 	c := &config{
-		root: root, tmp: tmp, python: *python, quick: *quick,
+		root: root, tmp: tmp, python: *python, quick: *quick, baseline: *baseline,
 		cellTime: 600 * time.Millisecond, rounds: 3, pyTime: 1500 * time.Millisecond,
 		cliRuns: 20, dispatchN: 5000, batchSizes: []int{1000, 10000}, microTime: "300ms",
 		logf:        func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) },
@@ -208,6 +211,24 @@ func (c *config) build(ctx context.Context, res *Results) error {
 			res.BinaryBytes = fi.Size()
 		}
 	}
+	if c.baseline != "" {
+		return c.buildBaseline(ctx, res)
+	}
+	return nil
+}
+
+// buildBaseline builds the benchserver of revision c.baseline from a copy
+// of that revision's tree (git archive), so the working tree is untouched.
+func (c *config) buildBaseline(ctx context.Context, res *Results) error {
+	dir := filepath.Join(c.tmp, "baseline-src")
+	c.baseBin = filepath.Join(c.tmp, "benchserver-baseline")
+	c.logf("building the benchserver of %s…", c.baseline)
+	script := `mkdir -p "$2" && git -C "$3" archive --format=tar "$1" | tar -x -C "$2" && cd "$2" && go build -o "$4" ./bench/cmd/benchserver`
+	cmd := exec.CommandContext(ctx, "sh", "-c", script, "sh", c.baseline, dir, c.root, c.baseBin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("-baseline %s: cannot build its benchserver: %w\n%s", c.baseline, err, tail(out, 2000))
+	}
+	res.Baseline = c.baseline
 	return nil
 }
 

@@ -70,3 +70,38 @@ func TestReceiverCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestBaselineReport checks what -baseline adds to the report: a target
+// row on the worst cell's CPU per request against the baseline revision,
+// judged without slack, and the cell-by-cell table.
+func TestBaselineReport(t *testing.T) {
+	r := &Results{Baseline: "abc1234"}
+	for _, size := range payloadSizes {
+		for _, conc := range concurrency {
+			r.Receiver = append(r.Receiver,
+				Cell{Target: "bare", Payload: size, Concurrency: conc, RPS: 1000, ServerCPUus: 40},
+				Cell{Target: "receiver", Payload: size, Concurrency: conc, RPS: 500, ServerCPUus: 80},
+				Cell{Target: "baseline", Payload: size, Concurrency: conc, RPS: 500, ServerCPUus: 80})
+		}
+	}
+	md := r.Markdown()
+	if !strings.Contains(md, "vs the receiver at `abc1234`") || !strings.Contains(md, "| **1.00×** | no worse (≤ 1.00×) | met |") {
+		t.Fatalf("equal CPU should meet the row:\n%s", md)
+	}
+	if !strings.Contains(md, "| 2 KB | 50 | 80 | 80 | 1.00× | 2.00× | 2.00× | 1.00× |") {
+		t.Errorf("table row missing:\n%s", md)
+	}
+	r.Receiver[4].ServerCPUus = 88 // receiver, 2 KB, concurrency 50
+	if md := r.Markdown(); !strings.Contains(md, "(2 KB, conc. 50) | 88 µs | `abc1234` 80 µs | **1.10×** | no worse (≤ 1.00×) | **missed** |") {
+		t.Errorf("a 10%% worse cell should miss the row:\n%s", md)
+	}
+	r.Baseline = ""
+	for i := range r.Receiver {
+		if r.Receiver[i].Target == "baseline" {
+			r.Receiver[i].Target = "other"
+		}
+	}
+	if md := r.Markdown(); strings.Contains(md, "vs the receiver at") || strings.Contains(md, "-baseline") {
+		t.Errorf("no baseline cells, yet a baseline row or table:\n%s", md)
+	}
+}

@@ -42,9 +42,9 @@ type target struct {
 	done   chan error
 }
 
-// startBenchserver starts the helper and waits for its address line.
-func (c *config) startBenchserver(ctx context.Context, name string, args ...string) (*target, error) {
-	cmd := exec.Command(c.serverBin, args...)
+// startBenchserver starts the helper bin and waits for its address line.
+func (c *config) startBenchserver(ctx context.Context, bin, name string, args ...string) (*target, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -22,7 +22,7 @@ var (
 
 // Cell is one target at one payload size and concurrency.
 type Cell struct {
-	Target      string    `json:"target"` // receiver | bare | python
+	Target      string    `json:"target"` // receiver | bare | python | baseline (-baseline)
 	Payload     int       `json:"payload_bytes"`
 	Concurrency int       `json:"concurrency"`
 	OK          int       `json:"ok"`
@@ -77,13 +77,13 @@ func (c *config) receiverMatrix(ctx context.Context, res *Results) error {
 func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq *uint64) error {
 	token := webhook.NewToken()
 	hist := filepath.Join(c.tmp, fmt.Sprintf("history-%d", size))
-	rcv, err := c.startBenchserver(ctx, "receiver", "-mode", "receiver", "-token", token, "-history", hist)
+	rcv, err := c.startBenchserver(ctx, c.serverBin, "receiver", "-mode", "receiver", "-token", token, "-history", hist)
 	if err != nil {
 		return err
 	}
 	defer rcv.stop()
 	rcv.Token = token
-	bare, err := c.startBenchserver(ctx, "bare", "-mode", "bare")
+	bare, err := c.startBenchserver(ctx, c.serverBin, "bare", "-mode", "bare")
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,16 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 	// The bare handler and Python ignore the token; it is sent anyway so
 	// that every target gets the same request.
 	bare.Token = token
+	targets := []*target{bare, rcv}
+	if c.baseBin != "" {
+		base, err := c.startBenchserver(ctx, c.baseBin, "baseline", "-mode", "receiver", "-token", token, "-history", hist+"-baseline")
+		if err != nil {
+			return err
+		}
+		defer base.stop()
+		base.Token = token
+		targets = append(targets, base)
+	}
 	py, pyErr := c.startPython(ctx)
 	if pyErr != nil {
 		res.Problems = append(res.Problems, "python listener: "+pyErr.Error())
@@ -108,7 +118,7 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 	sent := 0 // 2xx answers from the receiver, to check its counters
 	for _, conc := range concurrency {
 		// Warm up connections and the receiver's buffers; not measured.
-		for _, t := range []*target{bare, rcv} {
+		for _, t := range targets {
 			r, err := c.load(ctx, t, tpl, conc, 100*conc, 150*time.Millisecond, seq)
 			if err != nil {
 				return err
@@ -117,10 +127,10 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 				sent += r.OK
 			}
 		}
-		// Rounds alternate targets so that a noisy moment hits both.
+		// Rounds alternate targets so that a noisy moment hits them all.
 		rounds := map[*target][]sample{}
 		for range c.rounds {
-			for _, t := range []*target{bare, rcv} {
+			for _, t := range targets {
 				r, err := c.load(ctx, t, tpl, conc, 200000, c.cellTime, seq)
 				if err != nil {
 					return err
@@ -131,7 +141,7 @@ func (c *config) matrixForSize(ctx context.Context, res *Results, size int, seq 
 				}
 			}
 		}
-		for _, t := range []*target{bare, rcv} {
+		for _, t := range targets {
 			res.Receiver = append(res.Receiver, median(t.name, size, conc, rounds[t]))
 		}
 		if py != nil {
@@ -275,7 +285,7 @@ func (c *config) bigPayload(ctx context.Context, res *Results) error {
 		if mode == "receiver" {
 			args = append(args, "-token", token, "-history", filepath.Join(c.tmp, "history-big"))
 		}
-		t, err := c.startBenchserver(ctx, mode, args...)
+		t, err := c.startBenchserver(ctx, c.serverBin, mode, args...)
 		if err != nil {
 			return err
 		}

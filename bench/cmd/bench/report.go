@@ -13,6 +13,7 @@ type Results struct {
 	Quick          bool            `json:"quick"`
 	Duration       string          `json:"duration"`
 	BinaryBytes    int64           `json:"binary_bytes"`
+	Baseline       string          `json:"baseline,omitempty"` // -baseline: the revision of the "baseline" receiver cells
 	Receiver       []Cell          `json:"receiver"`
 	OpenLoop       []Cell          `json:"open_loop"`
 	ReceiverChecks []ReceiverCheck `json:"receiver_checks"`
@@ -132,6 +133,7 @@ func (r *Results) Markdown() string {
 			p("| %s | %d | %.0f | %.0f | %.2f× | %s | %.0f |\n", sizeName(size), conc, rc.ServerCPUus, bc.ServerCPUus,
 				safeDiv(rc.ServerCPUus, bc.ServerCPUus), py, rc.ClientCPUus)
 		})
+		r.baselineTable(p)
 		if len(r.OpenLoop) > 0 {
 			p("\nOpen loop, below saturation: the same rate for both, half the lower of the two closed-loop concurrency-50 throughputs, at most 50 in flight, latency from the scheduled send time (a server that falls behind pays for its queue). Rounds per target: %d, alternating; the round with the median p99 is shown.\n\n", r.openRounds())
 			p("| payload | offered req/s | receiver done req/s | receiver p50 / p99 ms | bare done req/s | bare p50 / p99 ms |\n|---|---|---|---|---|---|\n")
@@ -318,6 +320,7 @@ func (r *Results) targetRows(p func(string, ...any)) {
 			p("| receiver throughput, worst of 6 cells (%s, conc. %d) | %.0f req/s | bare handler %.0f req/s | **%.2f×** | ≥ %.1f× | %s |\n",
 				sizeName(w.rc.Payload), w.rc.Concurrency, w.rc.RPS, w.bc.RPS, w.ratio, targetVsBare, verdict(w.ratio >= targetVsBare))
 		}
+		r.baselineRow(p)
 		if w := worstPy; w != nil {
 			p("| receiver throughput vs Python, worst of 6 cells (%s, conc. %d) | %.0f req/s | Python listener %.0f req/s | **%.1f×** | ≥ %.0f× | %s |\n",
 				sizeName(w.rc.Payload), w.rc.Concurrency, w.rc.RPS, w.bc.RPS, w.ratio, targetVsPython, verdict(w.ratio >= targetVsPython))
@@ -491,4 +494,47 @@ func statuses(m map[int]int) string {
 		return "none"
 	}
 	return out
+}
+
+// baselineRow is the target row of -baseline: the receiver's CPU per
+// request against the baseline revision's, in the worst cell. "No worse"
+// allows nothing for noise; the table below shows every cell.
+func (r *Results) baselineRow(p func(string, ...any)) {
+	var w *worst
+	r.eachBaseline(func(_, _ int, rc, base, _ Cell) {
+		if x := safeDiv(rc.ServerCPUus, base.ServerCPUus); base.ServerCPUus > 0 && (w == nil || x > w.ratio) {
+			w = &worst{x, rc, base}
+		}
+	})
+	if w != nil {
+		p("| receiver CPU per request vs the receiver at `%s`, same rounds, worst of 6 cells (%s, conc. %d) | %.0f µs | `%s` %.0f µs | **%.2f×** | no worse (≤ 1.00×) | %s |\n",
+			r.Baseline, sizeName(w.rc.Payload), w.rc.Concurrency, w.rc.ServerCPUus, r.Baseline, w.bc.ServerCPUus, w.ratio, verdict(w.ratio <= 1))
+	}
+}
+
+// baselineTable compares the receiver with the baseline revision's, cell
+// by cell, both as they are and as multiples of the bare handler.
+func (r *Results) baselineTable(p func(string, ...any)) {
+	first := true
+	r.eachBaseline(func(size, conc int, rc, base, bc Cell) {
+		if first {
+			p("\nAgainst the receiver built from `%s` (`-baseline`), in the same alternating rounds:\n\n", r.Baseline)
+			p("| payload | conc. | receiver µs/req | `%s` µs/req | receiver ÷ `%s` | receiver ÷ bare | `%s` ÷ bare | receiver req/s ÷ `%s`'s |\n|---|---|---|---|---|---|---|---|\n",
+				r.Baseline, r.Baseline, r.Baseline, r.Baseline)
+			first = false
+		}
+		p("| %s | %d | %.0f | %.0f | %.2f× | %.2f× | %.2f× | %.2f× |\n", sizeName(size), conc, rc.ServerCPUus, base.ServerCPUus,
+			safeDiv(rc.ServerCPUus, base.ServerCPUus), safeDiv(rc.ServerCPUus, bc.ServerCPUus), safeDiv(base.ServerCPUus, bc.ServerCPUus),
+			safeDiv(rc.RPS, base.RPS))
+	})
+}
+
+// eachBaseline calls f for every cell measured for the receiver, the
+// baseline revision's receiver and the bare handler.
+func (r *Results) eachBaseline(f func(size, conc int, rc, base, bc Cell)) {
+	r.eachPair(func(size, conc int, rc, bc Cell) {
+		if base, ok := r.cell("baseline", size, conc); ok {
+			f(size, conc, rc, base, bc)
+		}
+	})
 }
