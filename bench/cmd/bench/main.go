@@ -16,7 +16,8 @@
 //  5. batch runs of 1,000 and 10,000 items;
 //
 // plus the Go microbenchmarks of internal/webhook, internal/payload and
-// internal/emulator. Every load is bounded in requests and time; the whole
+// internal/emulator. -baseline REV adds the receiver built from another
+// revision to the rounds of part 1, to compare with it in the same run. Every load is bounded in requests and time; the whole
 // run takes about two minutes on two cores (-quick: well under one).
 // Nothing here is a pass/fail test: targets are reported, not asserted.
 package main
