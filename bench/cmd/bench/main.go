@@ -224,7 +224,8 @@ func (c *config) buildBaseline(ctx context.Context, res *Results) error {
 	dir := filepath.Join(c.tmp, "baseline-src")
 	c.baseBin = filepath.Join(c.tmp, "benchserver-baseline")
 	c.logf("building the benchserver of %s…", c.baseline)
-	script := `mkdir -p "$2" && git -C "$3" archive --format=tar "$1" | tar -x -C "$2" && cd "$2" && go build -o "$4" ./bench/cmd/benchserver`
+	script := `git -C "$3" rev-parse --verify --quiet "$1^{commit}" >/dev/null || { echo "$1 is not a commit of this repository (see git log)"; exit 2; }
+mkdir -p "$2" && git -C "$3" archive --format=tar "$1" | tar -x -C "$2" && cd "$2" && go build -o "$4" ./bench/cmd/benchserver`
 	cmd := exec.CommandContext(ctx, "sh", "-c", script, "sh", c.baseline, dir, c.root, c.baseBin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("-baseline %s: cannot build its benchserver: %w\n%s", c.baseline, err, tail(out, 2000))
