@@ -11,6 +11,10 @@ package cli
 
 import (
 	"fmt"
+	"strings"
+
+	"github.com/agnivade/levenshtein"
+	"github.com/spf13/pflag"
 
 	"github.com/spf13/cobra"
 
@@ -81,9 +85,28 @@ Everything also runs offline against an embedded Sail emulator (--emulator).`,
 	return root
 }
 
-// usageError marks err as a usage error (exit 2) and tells where help is.
+// usageError marks err as a usage error (exit 2) and tells where help is,
+// and for a mistyped flag, which one was probably meant.
 func usageError(c *cobra.Command, err error) error {
-	return exitcode.WithHint(exitcode.Usage, err, fmt.Sprintf("run '%s --help' for usage", c.CommandPath()))
+	hint := fmt.Sprintf("run '%s --help' for usage", c.CommandPath())
+	if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+		if meant := closestFlag(c, name); meant != "" {
+			hint = fmt.Sprintf("did you mean --%s? (%s)", meant, hint)
+		}
+	}
+	return exitcode.WithHint(exitcode.Usage, err, hint)
+}
+
+// closestFlag is the visible flag of c at most two edits from name, as
+// cobra suggests commands; "" when none is that close.
+func closestFlag(c *cobra.Command, name string) string {
+	best, bestDist := "", 3
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if d := levenshtein.ComputeDistance(name, f.Name); !f.Hidden && d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
 }
 
 // usageArgs wraps a cobra argument validator so its failures exit 2.
