@@ -14,9 +14,8 @@ import (
 	"strings"
 
 	"github.com/agnivade/levenshtein"
-	"github.com/spf13/pflag"
-
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sailresearch/sail/internal/exitcode"
 )

@@ -17,8 +17,9 @@
 //
 // plus the Go microbenchmarks of internal/webhook, internal/payload and
 // internal/emulator. -baseline REV adds the receiver built from another
-// revision to the rounds of part 1, to compare with it in the same run. Every load is bounded in requests and time; the whole
-// run takes about two minutes on two cores (-quick: well under one).
+// revision to the rounds of part 1, to compare with it in the same run.
+// Every load is bounded in requests and time; the whole run takes about
+// two minutes on two cores (-quick: well under one).
 // Nothing here is a pass/fail test: targets are reported, not asserted.
 package main
 
