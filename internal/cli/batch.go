@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sailresearch/sail/internal/batch"
+	"github.com/sailresearch/sail/internal/exitcode"
 	"github.com/sailresearch/sail/internal/session"
 )
 
@@ -35,6 +40,27 @@ func (b *batchFlags) register(cmd *cobra.Command) {
 
 // enabled reports whether the run is a batch: only -f makes one.
 func (b *batchFlags) enabled() bool { return b.File != "" }
+
+// checkUse refuses what would otherwise be ignored without a word: a flag
+// whose help starts with "batch:" on a single run, and --item-timeout with
+// --sail-batch, whose items are created together and finish with their
+// Sail batch.
+func (b *batchFlags) checkUse(cmd *cobra.Command) error {
+	var stray string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if stray == "" && !b.enabled() && strings.HasPrefix(f.Usage, "batch:") {
+			stray = f.Name
+		}
+	})
+	switch {
+	case stray != "":
+		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--%s applies to a batch", stray), "add -f FILE (one prompt per line), or drop --"+stray)
+	case b.Sail.Enabled && cmd.Flags().Changed("item-timeout"):
+		return exitcode.WithHint(exitcode.Usage, errors.New("--item-timeout does not apply to --sail-batch: its items are created together and finish with their Sail batch"),
+			"bound the whole run with --timeout, or drop --sail-batch")
+	}
+	return nil
+}
 
 // batch is `sail run -f`: every item through one inbox.
 func (o *RunOptions) batch(so session.Options) batch.CommandOptions {

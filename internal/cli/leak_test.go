@@ -56,6 +56,10 @@ func execLeak(ctx context.Context, t *testing.T, env map[string]string, args ...
 // emulator, the tunnel, the receiver, the store and the pollers must all
 // be gone when Execute returns (give or take connection teardown).
 func TestRunCommandLeavesNoGoroutines(t *testing.T) {
+	items := filepath.Join(t.TempDir(), "items.jsonl")
+	if err := os.WriteFile(items, []byte("\"What is 1+1?\"\n\"What is 2+2?\"\n\"What is 3+3?\"\n\"What is 4+4?\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name      string
 		args      []string
@@ -67,8 +71,8 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 		{name: "webhook rejected", args: []string{"run", "--webhook", "--emulator", "--json", "--emulator-wrong-token", "--settle", "0s", twoPlusTwo}, want: exitcode.Verify},
 		{
 			name: "batch", want: exitcode.Verify,
-			args: []string{"run", "--webhook", "--emulator", "--concurrency", "3", "--poll-interval", "20ms", "--webhook-grace", "100ms",
-				"--metadata", "sail_emulator=drop_webhook", "What is 1+1?", "What is 2+2?", "What is 3+3?", "What is 4+4?"},
+			args: []string{"run", "--webhook", "--emulator", "-f", items, "--concurrency", "3", "--poll-interval", "20ms", "--webhook-grace", "100ms",
+				"--metadata", "sail_emulator=drop_webhook"},
 		},
 		{
 			name: "interrupted", interrupt: 200 * time.Millisecond, want: exitcode.Interrupted,
@@ -76,7 +80,9 @@ func TestRunCommandLeavesNoGoroutines(t *testing.T) {
 		},
 		{
 			name: "batch interrupted", interrupt: 200 * time.Millisecond, want: exitcode.Interrupted,
-			args: []string{"run", "--webhook", "--emulator", "--emulator-latency", "1h", "What is 1+1?", "What is 2+2?", "What is 3+3?"},
+			// The first Ctrl-C lets items in flight finish (docs/ci.md); here
+			// --item-timeout ends them, as a second Ctrl-C would.
+			args: []string{"run", "--webhook", "--emulator", "--emulator-latency", "1h", "--item-timeout", "500ms", "-f", items},
 		},
 	}
 	for _, tc := range cases {

@@ -203,6 +203,9 @@ func (o *RunOptions) parse(cmd *cobra.Command, args []string) error {
 	if err := o.Gen.apply(cmd, &o.Request); err != nil {
 		return err
 	}
+	if err := o.Batch.checkUse(cmd); err != nil {
+		return err
+	}
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -283,9 +286,6 @@ func (o *RunOptions) build() error {
 		return err
 	}
 	noteOverrides(o.IO.ErrOut, md, o.CompletionWindow, o.Request.User, ep)
-	if o.Batch.Sail.Enabled && !o.Batch.enabled() {
-		return exitcode.WithHint(exitcode.Usage, errors.New("--sail-batch applies to a batch"), "add -f FILE")
-	}
 	if o.Batch.enabled() && o.Output != "" {
 		return exitcode.New(exitcode.Usage, "--output applies to a single run; a batch writes one result line per item")
 	}

@@ -101,14 +101,18 @@ func TestRunFlagsConfigUnderFlags(t *testing.T) {
 func TestRunFlagsBatch(t *testing.T) {
 	t.Parallel()
 	o := parseRun(t, nil, "--webhook", "-f", "items.jsonl", "-o", "out.jsonl", "--resume", "out.jsonl", "--concurrency", "3",
-		"--item-timeout", "30s", "--strict", "--skip-invalid", "--sail-batch", "--sail-batch-label", "nightly_1",
-		"--sail-batch-max-requests", "10", "--sail-batch-max-bytes", "1000").ok(t)
+		"--item-timeout", "30s", "--strict", "--skip-invalid").ok(t)
 	b := o.Batch
 	if !b.enabled() || b.File != "items.jsonl" || b.Out != "out.jsonl" || b.Resume != "out.jsonl" || b.Concurrency != 3 ||
 		b.ItemTimeout != 30*time.Second || !b.Strict || !b.SkipInvalid {
 		t.Errorf("batch %+v", b)
 	}
-	if s := b.Sail; !s.Enabled || s.Label != "nightly_1" || s.MaxRequests != 10 || s.MaxBytes != 1000 {
+	if b.Sail.Enabled {
+		t.Errorf("sail batch without --sail-batch: %+v", b.Sail)
+	}
+	s := parseRun(t, nil, "--webhook", "-f", "items.jsonl", "--sail-batch", "--sail-batch-label", "nightly_1",
+		"--sail-batch-max-requests", "10", "--sail-batch-max-bytes", "1000").ok(t).Batch.Sail
+	if !s.Enabled || s.Label != "nightly_1" || s.MaxRequests != 10 || s.MaxBytes != 1000 {
 		t.Errorf("sail batch %+v", s)
 	}
 	if o.Prompt != "" || o.Request.Input != "" {
@@ -151,6 +155,10 @@ func TestRunFlagsRefused(t *testing.T) {
 		{"temperature out of range", nil, []string{"--temperature", "5", "hi"}, exitcode.Usage, "temperature"},
 		{"missing --json-schema", nil, []string{"--json-schema", filepath.Join(schemaDir, "nope.json"), "hi"}, exitcode.Usage, "--json-schema"},
 		{"--sail-batch without -f", nil, []string{"--sail-batch", "hi"}, exitcode.Usage, "--sail-batch applies to a batch"},
+		{"--concurrency without -f", nil, []string{"--concurrency", "4", "hi"}, exitcode.Usage, "--concurrency applies to a batch"},
+		{"--item-timeout without -f", nil, []string{"--item-timeout", "5s", "hi"}, exitcode.Usage, "--item-timeout applies to a batch"},
+		{"-o without -f", nil, []string{"-o", "out.jsonl", "hi"}, exitcode.Usage, "--out applies to a batch"},
+		{"--item-timeout with --sail-batch", nil, []string{"-f", "x.jsonl", "--sail-batch", "--item-timeout", "5s"}, exitcode.Usage, "--item-timeout does not apply to --sail-batch"},
 		{"--output with -f", nil, []string{"-f", "x.jsonl", "--output", "text"}, exitcode.Usage, "--output applies to a single run"},
 		{"negative sail batch limit", nil, []string{"-f", "x.jsonl", "--sail-batch", "--sail-batch-max-requests", "-1"}, exitcode.Usage, "must not be negative"},
 		{"bad sail batch label", nil, []string{"-f", "x.jsonl", "--sail-batch", "--sail-batch-label", "no spaces"}, exitcode.Usage, "label"},
