@@ -216,13 +216,9 @@ func (in *inspector) walk(r *reader, n *node) error {
 }
 
 func (in *inspector) object(r *reader, n *node) error {
-	d := &r.dec
-	if _, err := d.ReadToken(); err != nil {
-		return err
-	}
 	in.usageOK = in.usageOK || n.path == "usage"
-	for d.PeekKind() != '}' {
-		raw, err := d.ReadValue()
+	return r.each('}', func(int) error {
+		raw, err := r.dec.ReadValue()
 		if err != nil {
 			return err
 		}
@@ -232,45 +228,28 @@ func (in *inspector) object(r *reader, n *node) error {
 			name = []byte(s)
 		}
 		if m := n.members[string(name)]; m != nil {
-			err = in.walk(r, m)
-		} else {
-			err = r.skip()
+			return in.walk(r, m)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	_, err := d.ReadToken()
-	return err
+		return r.skip()
+	})
 }
 
 // array walks the objects of the array at n; other elements are skipped.
 func (in *inspector) array(r *reader, n *node) error {
-	d := &r.dec
-	if _, err := d.ReadToken(); err != nil {
-		return err
-	}
-	for i := 0; d.PeekKind() != ']'; i++ {
-		var err error
-		if d.PeekKind() == '{' && (n.path != "choices" || i == 0) {
-			switch n.path {
-			case "output":
-				in.output = append(in.output, item{})
-			case "choices":
-				in.choiceOK = true
-			default:
-				*in.parts(n.path) = append(*in.parts(n.path), part{})
-			}
-			err = in.object(r, n.elem)
-		} else {
-			err = r.skip()
+	return r.each(']', func(i int) error {
+		if r.dec.PeekKind() != '{' || n.path == "choices" && i > 0 {
+			return r.skip()
 		}
-		if err != nil {
-			return err
+		switch n.path {
+		case "output":
+			in.output = append(in.output, item{})
+		case "choices":
+			in.choiceOK = true
+		default:
+			*in.parts(n.path) = append(*in.parts(n.path), part{})
 		}
-	}
-	_, err := d.ReadToken()
-	return err
+		return in.object(r, n.elem)
+	})
 }
 
 // reset forgets an earlier array of the same name.

@@ -70,6 +70,22 @@ func (r *reader) token() error {
 
 func (r *reader) skip() error { return r.fail(r.dec.SkipValue()) }
 
+// each reads the object or array starting at the next token up to its
+// end delimiter, calling fn for every member (fn reads its name and
+// value) or element, with its index.
+func (r *reader) each(end jsontext.Kind, fn func(i int) error) error {
+	if _, err := r.dec.ReadToken(); err != nil {
+		return err
+	}
+	for i := 0; r.dec.PeekKind() != end; i++ {
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	_, err := r.dec.ReadToken()
+	return err
+}
+
 // end checks that nothing but white space follows the top-level value.
 func (r *reader) end() error {
 	if r.dec.PeekKind() != 0 {
