@@ -46,18 +46,21 @@ func (b *batchFlags) enabled() bool { return b.File != "" }
 // --sail-batch, whose items are created together and finish with their
 // Sail batch.
 func (b *batchFlags) checkUse(cmd *cobra.Command) error {
+	if b.enabled() {
+		if b.Sail.Enabled && cmd.Flags().Changed("item-timeout") {
+			return exitcode.WithHint(exitcode.Usage, errors.New("--item-timeout does not apply to --sail-batch: its items are created together and finish with their Sail batch"),
+				"bound the whole run with --timeout, or drop --sail-batch")
+		}
+		return nil
+	}
 	var stray string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if stray == "" && !b.enabled() && strings.HasPrefix(f.Usage, "batch:") {
+		if stray == "" && strings.HasPrefix(f.Usage, "batch:") {
 			stray = f.Name
 		}
 	})
-	switch {
-	case stray != "":
+	if stray != "" {
 		return exitcode.WithHint(exitcode.Usage, fmt.Errorf("--%s applies to a batch", stray), "add -f FILE (one prompt per line), or drop --"+stray)
-	case b.Sail.Enabled && cmd.Flags().Changed("item-timeout"):
-		return exitcode.WithHint(exitcode.Usage, errors.New("--item-timeout does not apply to --sail-batch: its items are created together and finish with their Sail batch"),
-			"bound the whole run with --timeout, or drop --sail-batch")
 	}
 	return nil
 }
